@@ -1,0 +1,50 @@
+// Loads the N-API addon (build/Release/peercred.node, built by `npm run build:native`).
+import { createRequire } from 'node:module';
+
+export interface RawCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+export interface UserInfo {
+  uid: number;
+  /** Primary group from the passwd entry. */
+  gid: number;
+  /** Canonical name from the passwd entry. */
+  name: string;
+}
+
+export interface GroupInfo {
+  gid: number;
+  name: string;
+}
+
+/** The addon's functions. They throw TypeError on bad arguments and Error with `code` = errno name on failure. */
+export interface Native {
+  /** getsockopt(SO_PEERCRED); EAFNOSUPPORT if not a Unix-domain socket, ENOTCONN if no peer. */
+  peerCred(fd: number): RawCredentials;
+  /** getsockopt(SO_PEERGROUPS): supplementary groups, or null when the kernel lacks it (< 4.13). */
+  peerGroups(fd: number): number[] | null;
+  lookupUser(name: string): UserInfo | null;
+  lookupGroup(name: string): GroupInfo | null;
+  userName(uid: number): string | null;
+  groupName(gid: number): string | null;
+}
+
+function load(): Native {
+  // Relative to this file in dist/, so ../build is the package root's build/.
+  const require = createRequire(import.meta.url);
+  const path = '../build/Release/peercred.node';
+  try {
+    return require(path) as Native;
+  } catch (cause) {
+    throw new Error(
+      `@machina/peercred: cannot load native addon ${new URL(path, import.meta.url).pathname} ` +
+        `(build it with \`npm run build:native -w @machina/peercred\`; Linux only)`,
+      { cause },
+    );
+  }
+}
+
+export const native: Native = load();

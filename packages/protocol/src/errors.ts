@@ -1,0 +1,163 @@
+/**
+ * Error kinds and JSON-RPC error codes.
+ *
+ * Every error the daemon sends carries `error.data.kind`, one of {@link ERROR_KINDS}.
+ * Clients should branch on `data.kind`, never on `error.message` (messages are for
+ * humans and may be reworded). Codes follow JSON-RPC 2.0: its reserved codes for
+ * parse errors, invalid requests, unknown methods, invalid params and internal
+ * errors; machina's own kinds use codes in -32000..-32099.
+ */
+
+/** Every error kind machina reports. */
+export const ERROR_KINDS = [
+  /** The request or its params are malformed (schema violation, parse error, bad framing). */
+  "invalid-params",
+  /** A method other than `session.*` / `rpc.discover` was called before authentication. */
+  "unauthenticated",
+  /** The client's proof was wrong; the connection is closed after this error. */
+  "auth-failed",
+  /** Another client already holds the one session; the connection is closed. */
+  "busy",
+  /** The policy does not allow this method, file, node, service, package, command or zone. */
+  "policy-denied",
+  /** libaugeas refused or failed the operation (see {@link AugeasErrorData}). */
+  "augeas",
+  /** A file changed on disk since it was loaded; nothing was written. */
+  "conflict",
+  /** The method, node or resource does not exist. */
+  "not-found",
+  /** An external backend (init script, systemd, apt, a command) failed. */
+  "backend-failed",
+  /** The call did not finish within its time limit. */
+  "timeout",
+  /** Something went wrong inside the daemon; details are in the daemon's log only. */
+  "internal",
+] as const;
+
+/** One of {@link ERROR_KINDS}. */
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** JSON-RPC 2.0's reserved codes, used where they fit. */
+export const JSONRPC_CODES = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+} as const;
+
+/**
+ * The code sent for each kind. `invalid-params` and `internal` use the JSON-RPC
+ * reserved codes; parse errors (-32700), invalid requests (-32600) and unknown
+ * methods (-32601) keep their reserved codes too and carry the kinds
+ * `invalid-params`, `invalid-params` and `not-found` respectively.
+ */
+export const ERROR_CODES: Readonly<Record<ErrorKind, number>> = {
+  "invalid-params": JSONRPC_CODES.invalidParams,
+  internal: JSONRPC_CODES.internalError,
+  unauthenticated: -32001,
+  "auth-failed": -32002,
+  busy: -32003,
+  "policy-denied": -32004,
+  augeas: -32005,
+  conflict: -32006,
+  "not-found": -32007,
+  "backend-failed": -32008,
+  timeout: -32009,
+};
+
+/** Fields every error's `data` has. */
+export interface BaseErrorData {
+  kind: ErrorKind;
+}
+
+/** `policy-denied`: what was refused and which rule was missing. */
+export interface PolicyDeniedErrorData extends BaseErrorData {
+  kind: "policy-denied";
+  /** Why, in words: e.g. "no write pattern of /etc/hosts matches 1/ipaddr". */
+  reason: string;
+  /** The path, node, method or resource that was refused. */
+  target?: string;
+}
+
+/** One per-file problem libaugeas reported (read from `/augeas//error`). */
+export interface AugeasFileProblem {
+  /** The file, as the policy names it (e.g. `/etc/hosts`). */
+  file: string;
+  /** libaugeas' error kind, e.g. `put_failed`, `parse_failed`. */
+  error: string;
+  message?: string;
+  line?: number;
+  char?: number;
+}
+
+/** `augeas`: libaugeas' own error state. */
+export interface AugeasErrorData extends BaseErrorData {
+  kind: "augeas";
+  /** libaugeas' code name without `AUG_`: `EPATHX`, `EMMATCH`, …; `ESAVE`/`ELOAD` when it gave none. */
+  code: string;
+  message: string;
+  minorMessage?: string;
+  details?: string;
+  /** The first file concerned, when there is one. */
+  file?: string;
+  /** Every per-file problem reported. */
+  files?: AugeasFileProblem[];
+}
+
+/** `conflict`: the file changed on disk since it was loaded. */
+export interface ConflictErrorData extends BaseErrorData {
+  kind: "conflict";
+  file: string;
+}
+
+/** `not-found`: what was missing. */
+export interface NotFoundErrorData extends BaseErrorData {
+  kind: "not-found";
+  target?: string;
+}
+
+/** `timeout`: the limit that was exceeded. */
+export interface TimeoutErrorData extends BaseErrorData {
+  kind: "timeout";
+  timeoutMs: number;
+}
+
+/** `backend-failed`: which backend, and whether trying again may help. */
+export interface BackendFailedErrorData extends BaseErrorData {
+  kind: "backend-failed";
+  backend?: string;
+  retryable?: boolean;
+  detail?: string;
+}
+
+/** `invalid-params`: which param, and what was wrong with it. */
+export interface InvalidParamsErrorData extends BaseErrorData {
+  kind: "invalid-params";
+  /** JSON pointer of the offending param, e.g. `/path`. */
+  param?: string;
+  problems?: string[];
+}
+
+/** The `data` of any machina error. Unknown extra fields may appear; ignore them. */
+export type ErrorData =
+  | PolicyDeniedErrorData
+  | AugeasErrorData
+  | ConflictErrorData
+  | NotFoundErrorData
+  | TimeoutErrorData
+  | BackendFailedErrorData
+  | InvalidParamsErrorData
+  | (BaseErrorData & { kind: "unauthenticated" | "auth-failed" | "busy" | "internal" });
+
+/** True when `value` names an error kind. */
+export function isErrorKind(value: unknown): value is ErrorKind {
+  return typeof value === "string" && (ERROR_KINDS as readonly string[]).includes(value);
+}
+
+/** A JSON-RPC error object as machina sends it. */
+export interface WireError {
+  code: number;
+  message: string;
+  data: ErrorData;
+}

@@ -1,0 +1,22 @@
+/**
+ * @machina/protocol — machina's wire protocol, shared by the daemon and clients.
+ *
+ * - {@link METHODS}: the method vocabulary (schemas, docs, capabilities).
+ * - {@link validateParams}: runtime validation derived from those schemas.
+ * - {@link buildOpenRpcDocument}: the discovery document.
+ * - {@link ERROR_KINDS} / {@link ERROR_CODES}: error kinds and their codes.
+ * - {@link LineDecoder} / {@link encodeLine}: newline-delimited JSON framing.
+ * - the handshake: {@link clientProof}, {@link serverProof}, {@link proofsEqual}, keys and nonces.
+ *
+ * See README.md for the protocol in full.
+ */
+export * from "./errors.js";
+export * from "./framing.js";
+export * from "./handshake.js";
+export * from "./method-spec.js";
+export * from "./vocabulary.js";
+export * from "./validation.js";
+export * from "./openrpc.js";
+export { AugeasChange, FileDiff, AugeasPath, AugeasLabel, AugeasValue } from "./methods/augeas.js";
+/** Default paths and environment variables both CLIs honour. */
+export * from "./defaults.js";

@@ -1,0 +1,244 @@
+/**
+ * The Augeas vocabulary (`augeas.*`): reading and editing the configuration tree
+ * the daemon loaded from the policy's `[[augeas.file]]` entries.
+ *
+ * Paths use a strict subset of Augeas' path language: absolute, starting
+ * `/files/`; each step a label or `*`; predicates a positive integer, `last()`,
+ * or `[REL = "literal"]` / `[REL != "literal"]` where REL is a relative label
+ * path. Anything else (`..`, `.`, `//`, axes, variables, other functions, unions,
+ * absolute paths inside predicates) is refused with `policy-denied`, naming the
+ * offending part. Every path is authorised on the nodes it resolves to — and on
+ * the nodes its predicates read — never on its spelling.
+ *
+ * Edits are made to the session's pending tree; nothing reaches disk until
+ * `augeas.save` (or `augeas.apply` without `preview`). A session that ends
+ * without saving leaves nothing pending for the next one.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { defineMethod } from "../method-spec.js";
+
+/** A client path in the strict path language. */
+export const AugeasPath = Type.String({
+  description: 'An Augeas path starting `/files/`, e.g. `/files/etc/hosts/*[canonical = "localhost"]/ipaddr`.',
+  minLength: 1,
+  maxLength: 4096,
+});
+
+/** A node label (one path segment, no `/`). */
+export const AugeasLabel = Type.String({
+  description: "A node label: one segment, no `/`, e.g. `alias` or `#comment`.",
+  minLength: 1,
+  maxLength: 1024,
+});
+
+/** A node value; `null` for a node without a value. */
+export const AugeasValue = Type.Union([Type.String({ maxLength: 65536 }), Type.Null()], {
+  description: "The node's value, or null for a node without one.",
+});
+
+/** The unified diff of one file's pending change. */
+export const FileDiff = Type.Object({
+  file: Type.String({ description: "The file, as the policy names it (e.g. `/etc/hosts`)." }),
+  diff: Type.String({ description: "Unified diff (`--- a/FILE`, `+++ b/FILE`) from the text on disk to the text a save would write." }),
+});
+export type FileDiff = Static<typeof FileDiff>;
+
+const NoParams = Type.Object({}, { additionalProperties: false });
+const Empty = Type.Object({});
+
+export const augeasGet = defineMethod({
+  name: "augeas.get",
+  summary: "Read the value of one node.",
+  description:
+    "Answers the value of the one node PATH resolves to (null when the node has no value). Refused with " +
+    "`policy-denied` when the node is not readable, `not-found` when no node matches, and `augeas` (code " +
+    "`EMMATCH`) when several do.",
+  params: Type.Object({ path: AugeasPath }, { additionalProperties: false }),
+  result: Type.Object({ value: AugeasValue }),
+  capability: "augeas.read",
+});
+
+export const augeasMatch = defineMethod({
+  name: "augeas.match",
+  summary: "List the readable nodes a path matches.",
+  description:
+    "Answers the paths of every node PATH matches that the policy lets this client read; unreadable nodes " +
+    "are left out silently. A predicate that would read an unreadable node is refused with `policy-denied`.",
+  params: Type.Object({ path: AugeasPath }, { additionalProperties: false }),
+  result: Type.Object({ paths: Type.Array(Type.String()) }),
+  capability: "augeas.read",
+});
+
+export const augeasSet = defineMethod({
+  name: "augeas.set",
+  summary: "Set the value of one node, creating it (and missing parents) if needed.",
+  description:
+    "PATH must match at most one node. When it matches none, the missing nodes are created; each must be " +
+    "writable, and a missing step cannot be a wildcard or carry a predicate. The change is pending until " +
+    "`augeas.save`.",
+  params: Type.Object({ path: AugeasPath, value: AugeasValue }, { additionalProperties: false }),
+  result: Empty,
+  capability: "augeas.write",
+  mutates: true,
+});
+
+export const augeasSetm = defineMethod({
+  name: "augeas.setm",
+  summary: "Set many nodes at once: SUB below every node BASE matches.",
+  description:
+    "For every node BASE matches, sets the node SUB (relative to it; null or `.` means the base node " +
+    "itself) to VALUE, creating it if needed. Every affected node must be writable. Answers how many " +
+    "nodes changed.",
+  params: Type.Object(
+    {
+      base: AugeasPath,
+      sub: Type.Union([Type.String({ minLength: 1, maxLength: 4096 }), Type.Null()], {
+        description: "A relative label path below each base node, or null for the base nodes themselves.",
+      }),
+      value: AugeasValue,
+    },
+    { additionalProperties: false },
+  ),
+  result: Type.Object({ count: Type.Integer({ description: "Number of nodes changed." }) }),
+  capability: "augeas.write",
+  mutates: true,
+});
+
+export const augeasInsert = defineMethod({
+  name: "augeas.insert",
+  summary: "Insert a new, empty sibling node before or after an existing node.",
+  description:
+    "PATH must match exactly one node. The new node LABEL is inserted after it (or before it with " +
+    "`before: true`) and must be writable.",
+  params: Type.Object(
+    {
+      path: AugeasPath,
+      label: AugeasLabel,
+      before: Type.Optional(Type.Boolean({ description: "Insert before PATH instead of after it.", default: false })),
+    },
+    { additionalProperties: false },
+  ),
+  result: Empty,
+  capability: "augeas.write",
+  mutates: true,
+});
+
+export const augeasMove = defineMethod({
+  name: "augeas.move",
+  summary: "Move a node and everything below it to another place.",
+  description:
+    "SOURCE must match exactly one node; DESTINATION is created if missing (and replaced if present). The " +
+    "source node, every node below it, and every node at its new place must be writable.",
+  params: Type.Object({ source: AugeasPath, destination: AugeasPath }, { additionalProperties: false }),
+  result: Empty,
+  capability: "augeas.write",
+  mutates: true,
+});
+
+export const augeasRename = defineMethod({
+  name: "augeas.rename",
+  summary: "Change the label of every node a path matches.",
+  description:
+    "Renames every matched node to LABEL. Each node and every node below it must be writable both under " +
+    "its old and its new name. Answers how many nodes were renamed.",
+  params: Type.Object({ path: AugeasPath, label: AugeasLabel }, { additionalProperties: false }),
+  result: Type.Object({ count: Type.Integer({ description: "Number of nodes renamed." }) }),
+  capability: "augeas.write",
+  mutates: true,
+});
+
+export const augeasRemove = defineMethod({
+  name: "augeas.remove",
+  summary: "Remove every node a path matches, with everything below it.",
+  description:
+    "Each matched node and every node below it must be writable. Answers how many nodes were removed " +
+    "(descendants included).",
+  params: Type.Object({ path: AugeasPath }, { additionalProperties: false }),
+  result: Type.Object({ count: Type.Integer({ description: "Number of nodes removed, descendants included." }) }),
+  capability: "augeas.write",
+  mutates: true,
+});
+
+export const augeasSave = defineMethod({
+  name: "augeas.save",
+  summary: "Write the pending changes to disk.",
+  description:
+    "Writes every file with pending changes, each atomically (temporary file and rename). Before writing " +
+    "anything it checks that every changed node lies in a writable policy file, that each file is still " +
+    "the file the policy names (no symlink out of the root), and that no file changed on disk since it " +
+    "was loaded (`conflict`, nothing written). A failed save reports the file and libaugeas' reason " +
+    "(`augeas`) and leaves the files as they were. Answers the files written.",
+  params: NoParams,
+  result: Type.Object({ files: Type.Array(Type.String(), { description: "Files written, as the policy names them." }) }),
+  capability: "augeas.write",
+  mutates: true,
+});
+
+export const augeasPreview = defineMethod({
+  name: "augeas.preview",
+  summary: "Show the pending changes as unified diffs, writing nothing.",
+  description: "Answers one unified diff per file whose text a save would change. Nothing is written.",
+  params: NoParams,
+  result: Type.Object({ changes: Type.Array(FileDiff) }),
+  capability: "augeas.read",
+});
+
+export const augeasDiscard = defineMethod({
+  name: "augeas.discard",
+  summary: "Drop every pending change.",
+  description: "Reloads the policy files from disk, so the tree matches the files again.",
+  params: NoParams,
+  result: Empty,
+  capability: "augeas.read",
+  mutates: true,
+});
+
+/** One edit of an `augeas.apply` change list. */
+export const AugeasChange = Type.Union(
+  [
+    Type.Object({ op: Type.Literal("set"), path: AugeasPath, value: AugeasValue }, { additionalProperties: false }),
+    Type.Object(
+      {
+        op: Type.Literal("setm"),
+        base: AugeasPath,
+        sub: Type.Union([Type.String({ minLength: 1, maxLength: 4096 }), Type.Null()]),
+        value: AugeasValue,
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object({ op: Type.Literal("remove"), path: AugeasPath }, { additionalProperties: false }),
+    Type.Object({ op: Type.Literal("clear"), path: AugeasPath }, { additionalProperties: false }),
+    Type.Object(
+      { op: Type.Literal("insert"), path: AugeasPath, label: AugeasLabel, before: Type.Optional(Type.Boolean()) },
+      { additionalProperties: false },
+    ),
+    Type.Object({ op: Type.Literal("move"), source: AugeasPath, destination: AugeasPath }, { additionalProperties: false }),
+    Type.Object({ op: Type.Literal("rename"), path: AugeasPath, label: AugeasLabel }, { additionalProperties: false }),
+  ],
+  { description: "One edit: the same operations as the single-edit methods; `clear` sets a node's value to null." },
+);
+export type AugeasChange = Static<typeof AugeasChange>;
+
+export const augeasApply = defineMethod({
+  name: "augeas.apply",
+  summary: "Apply a list of edits all-or-nothing, and save them (or only preview them).",
+  description:
+    "Applies CHANGES in order on top of the pending tree. If any edit is refused or fails, none of them " +
+    "stays (the tree is as it was before the call) and the error names the failing edit in " +
+    "`data.change` (its index). With `preview: true` the diffs are computed and the edits then dropped; " +
+    "otherwise everything pending is saved as by `augeas.save`. Answers the diffs and the files written.",
+  params: Type.Object(
+    {
+      changes: Type.Array(AugeasChange, { minItems: 1, maxItems: 1000 }),
+      preview: Type.Optional(Type.Boolean({ default: false, description: "Only compute the diffs; write nothing." })),
+    },
+    { additionalProperties: false },
+  ),
+  result: Type.Object({
+    changes: Type.Array(FileDiff),
+    saved: Type.Boolean({ description: "True when the changes were written to disk." }),
+    files: Type.Array(Type.String(), { description: "Files written (empty for a preview)." }),
+  }),
+  capability: "augeas.write",
+  mutates: true,
+});
