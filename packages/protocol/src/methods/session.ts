@@ -30,7 +30,12 @@ export const sessionHello = defineMethod({
     protocol: Type.Integer({ description: "Protocol version the session will use." }),
     server: Type.String({ description: "Server name and version, e.g. `machinad/0.1.0`." }),
     nonce: Base64Nonce,
-    auth: Type.Literal("hmac-sha512", { description: "Authentication scheme; see the handshake section." }),
+    auth: Type.Union([Type.Literal("hmac-sha512"), Type.Literal("none")], {
+      description:
+        "Authentication scheme: `hmac-sha512` (see the handshake section). `none` only when the daemon was " +
+        "started with `--insecure-no-secret`; the session is then authenticated at once, and a client that " +
+        "holds a key must refuse it (an impostor would say `none` to avoid proving anything).",
+    }),
   }),
   capability: "session",
   preAuth: true,

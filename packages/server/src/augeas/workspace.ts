@@ -1,0 +1,197 @@
+/**
+ * The daemon's one Augeas tree: opened with module autoload off and one
+ * transform per policy file, so nothing outside the policy is ever parsed.
+ * It keeps a journal of the session's edits (so a failed `apply` can be undone
+ * by reloading and replaying) and a snapshot of every file as loaded (so a save
+ * never overwrites a file that changed on disk since).
+ *
+ * Every libaugeas call happens on the main thread, one at a time: libaugeas
+ * handles are not thread-safe and it keeps process-wide regex state.
+ */
+import { Augeas, AugeasError } from "augeas-node-bindings";
+import type { FileDiff } from "@machina/protocol";
+import type { Logger } from "../logger.js";
+import type { FileRule, Policy } from "../policy/policy-types.js";
+import { ConflictFault, PolicyDeniedFault } from "../faults.js";
+import { checkContainment } from "./containment.js";
+import { changedSince, readText, snapshotFile, type FileSnapshot } from "./snapshots.js";
+import { unifiedDiff } from "./unified-diff.js";
+import { augeasFault } from "./augeas-fault.js";
+
+/** A policy file and what became of it at the last load. */
+export interface WorkspaceFile {
+  rule: FileRule;
+  /** The lens used: the policy's, or the module default found at start-up. */
+  lens: string;
+  /** Why it is not in the tree (refused by containment, no lens, parse error), if it is not. */
+  problem?: string;
+}
+
+/** The policy engine's before-save check (see PolicyEngine.checkModified). */
+export interface ModifiedChecker {
+  checkModified(tree: Augeas): { files: string[] };
+}
+
+/** One applied edit, re-runnable after a reload. */
+export interface JournalEntry {
+  replay(aug: Augeas): void;
+  /** The policy files (their paths) the edit touched. */
+  files: readonly string[];
+}
+
+export class AugeasWorkspace {
+  readonly aug: Augeas;
+  private readonly files = new Map<string, WorkspaceFile>();
+  private snapshots = new Map<string, FileSnapshot>();
+  private journal: JournalEntry[] = [];
+
+  constructor(
+    private readonly root: string,
+    policy: Policy,
+    defaultLenses: ReadonlyMap<string, string>,
+    private readonly logger: Logger,
+  ) {
+    this.aug = new Augeas({ root, noModuleAutoload: true, noLoad: true });
+    for (const rule of policy.files) {
+      const lens = rule.lens ?? defaultLenses.get(rule.path);
+      this.files.set(rule.path, lens ? { rule, lens } : { rule, lens: "", problem: "no lens handles it; name one in the policy" });
+    }
+    this.reset();
+  }
+
+  /** The policy files, with their lenses and load problems (for logs and discovery). */
+  describeFiles(): WorkspaceFile[] {
+    return [...this.files.values()];
+  }
+
+  /** Reloads every policy file from disk and forgets all pending edits. */
+  reset(): void {
+    this.reloadTree();
+    this.snapshots = new Map();
+    for (const [file, wf] of this.files) if (!wf.problem) this.snapshots.set(file, snapshotFile(this.root, file));
+    this.journal = [];
+  }
+
+  /** Records a successful edit. */
+  record(entry: JournalEntry): void {
+    this.journal.push(entry);
+  }
+
+  /** A position in the journal to roll back to. */
+  mark(): number {
+    return this.journal.length;
+  }
+
+  /** Undoes every edit after `mark`: reload from disk, replay the edits before it. */
+  rollback(mark: number): void {
+    const keep = this.journal.slice(0, mark);
+    this.reloadTree();
+    this.journal = [];
+    for (const entry of keep) {
+      entry.replay(this.aug);
+      this.journal.push(entry);
+    }
+  }
+
+  /** True when some edit is pending. */
+  get dirty(): boolean {
+    return this.journal.length > 0;
+  }
+
+  /** Unified diffs of every file whose text a save would change. Writes nothing. */
+  preview(engine: ModifiedChecker): FileDiff[] {
+    const out: FileDiff[] = [];
+    for (const file of this.filesToWrite(engine)) {
+      const after = this.previewText(file);
+      const before = readText(this.root, file);
+      if (after !== before) out.push({ file, diff: unifiedDiff(file, before, after) });
+    }
+    return out;
+  }
+
+  /**
+   * Writes pending edits. Everything is checked before anything is written:
+   * every modified node lies in a writable policy file; each file to write is
+   * still the file the policy names; none changed on disk since it was loaded;
+   * and each one's new text can be produced (a failing put is reported here,
+   * not half-way through the save). Answers the files written.
+   */
+  save(engine: ModifiedChecker): string[] {
+    const toWrite: string[] = [];
+    for (const file of this.filesToWrite(engine)) {
+      const wf = this.files.get(file);
+      if (!wf || wf.rule.write.length === 0) throw new PolicyDeniedFault("the policy does not let this file be written", file);
+      const contained = checkContainment(this.root, file);
+      if (!contained.ok) throw new PolicyDeniedFault(`refusing to write it: ${contained.reason}`, file);
+      const snapshot = this.snapshots.get(file);
+      const why = snapshot ? changedSince(this.root, file, snapshot) : "it was not loaded";
+      if (why) throw new ConflictFault(file, why);
+      if (this.previewText(file) !== readText(this.root, file)) toWrite.push(file);
+    }
+    if (toWrite.length > 0) {
+      // Set right before each save so nothing a client did can change how files are written.
+      this.aug.set("/augeas/save", "overwrite");
+      try {
+        this.aug.save();
+      } catch (e) {
+        throw augeasFault(e);
+      }
+    }
+    const written = this.aug
+      .match("/augeas/events/saved")
+      .map((n) => this.aug.get(n) ?? "")
+      .map((node) => node.replace(/^\/files/, ""));
+    for (const file of written) this.snapshots.set(file, snapshotFile(this.root, file));
+    this.journal = [];
+    return written;
+  }
+
+  close(): void {
+    this.aug.close();
+  }
+
+  /**
+   * The files a save would write: those libaugeas marks modified (the engine
+   * refuses if any modified node lies outside a writable policy file) plus
+   * those the journal says were edited.
+   */
+  private filesToWrite(engine: ModifiedChecker): string[] {
+    const set = new Set<string>(engine.checkModified(this.aug).files);
+    for (const e of this.journal) for (const f of e.files) set.add(f);
+    return [...set].sort();
+  }
+
+  private previewText(file: string): string {
+    try {
+      return this.aug.preview(`/files${file}`) ?? "";
+    } catch (e) {
+      throw augeasFault(e, file);
+    }
+  }
+
+  private reloadTree(): void {
+    const aug = this.aug;
+    aug.rm("/augeas/load/*");
+    for (const [file, wf] of this.files) {
+      if (!wf.lens) continue;
+      const contained = checkContainment(this.root, file);
+      if (!contained.ok) {
+        wf.problem = `not loaded: ${contained.reason}`;
+        this.logger.warn(`${file} ${wf.problem}`);
+        continue;
+      }
+      delete wf.problem;
+      aug.transform(wf.lens, file);
+    }
+    try {
+      aug.load();
+    } catch (e) {
+      if (!(e instanceof AugeasError)) throw e;
+      for (const f of e.files) {
+        const wf = f.file ? this.files.get(f.file) : undefined;
+        if (wf) wf.problem = `not loaded: ${f.kind}${f.message ? ` (${f.message})` : ""}`;
+        this.logger.warn(`augeas: ${f.file ?? f.node}: ${f.kind}${f.message ? `: ${f.message}` : ""}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * machinad's command line (commander): `run` (the default), `keygen`,
+ * `policy check FILE`, `policy explain FILE`. Commands parse into typed option
+ * objects and hand them to actions; errors become exit statuses here only:
+ * 0 success, 1 failure (start-up refused, policy has problems), 2 usage.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { DEFAULT_POLICY, DEFAULT_SECRET_FILE, DEFAULT_SOCKET, ENV_POLICY, ENV_SECRET_FILE, ENV_SOCKET } from "@machina/protocol";
+import { runDaemon, type RunOptions } from "./run-action.js";
+import { keygen } from "./keygen-action.js";
+import { policyCheck, policyExplain } from "./policy-action.js";
+import { UsageError } from "./usage-error.js";
+import { SERVER_NAME } from "../daemon.js";
+
+function parseMs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`expected a positive number of milliseconds, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
+  const program = new Command("machinad")
+    .description("machina's root daemon: a policy-checked configuration broker on a Unix socket")
+    .version(SERVER_NAME.split("/")[1] ?? "0", "-V, --version")
+    .showHelpAfterError("(run machinad --help for usage)")
+    .exitOverride();
+
+  program
+    .command("run", { isDefault: true })
+    .description("serve clients on the socket (the default command)")
+    .option("--socket <path>", `socket to listen on (env ${ENV_SOCKET})`, env[ENV_SOCKET] ?? DEFAULT_SOCKET)
+    .option("--policy <file>", `policy file (env ${ENV_POLICY})`, env[ENV_POLICY] ?? DEFAULT_POLICY)
+    .option("--secret-file <file>", `file holding the shared secret (env ${ENV_SECRET_FILE}); systemd's $CREDENTIALS_DIRECTORY/machina-secret is used when present`)
+    .option("--secret-stdin", "read the shared secret from the first line of standard input")
+    .addOption(new Option("--insecure-no-secret", "run WITHOUT authentication: any allowed local user is trusted (demos only)").hideHelp(false))
+    .option("--root <dir>", "Augeas root: policy file paths are below it (a sandbox for demos and tests)", "/")
+    .option("--user <name>", "owner of the socket (mode 0600)")
+    .option("--group <name>", "group of the socket (mode 0660)")
+    .option("--pidfile <file>", "write the daemon's pid here")
+    .option("--once", "exit when the first session ends")
+    .option("--audit-log <file>", "append audit lines (JSON) here instead of stderr")
+    .option("--auth-timeout <ms>", "deadline for a connection to authenticate", parseMs, 5000)
+    .option("--call-timeout <ms>", "time limit of each call", parseMs, 60000)
+    .option("-v, --verbose", "log debugging detail")
+    .option("-q, --quiet", "log only errors")
+    .action(async (opts: Record<string, unknown>) => {
+      const secretSources = [opts.secretFile !== undefined, opts.secretStdin === true, opts.insecureNoSecret === true].filter(Boolean).length;
+      if (secretSources > 1) throw new UsageError("give only one of --secret-file, --secret-stdin, --insecure-no-secret");
+      if (opts.verbose && opts.quiet) throw new UsageError("give only one of --verbose and --quiet");
+      const run: RunOptions = {
+        socketPath: String(opts.socket),
+        policyFile: String(opts.policy),
+        secret: opts.secretStdin
+          ? { from: "stdin" }
+          : opts.insecureNoSecret
+            ? { from: "none" }
+            : opts.secretFile !== undefined
+              ? { from: "file", file: String(opts.secretFile) }
+              : { from: "default", file: env[ENV_SECRET_FILE] ?? DEFAULT_SECRET_FILE },
+        root: String(opts.root),
+        ...(opts.user ? { user: String(opts.user) } : {}),
+        ...(opts.group ? { group: String(opts.group) } : {}),
+        ...(opts.pidfile ? { pidFile: String(opts.pidfile) } : {}),
+        once: opts.once === true,
+        ...(opts.auditLog ? { auditLogFile: String(opts.auditLog) } : {}),
+        authTimeoutMs: opts.authTimeout as number,
+        callTimeoutMs: opts.callTimeout as number,
+        logLevel: opts.verbose ? "debug" : opts.quiet ? "error" : "info",
+      };
+      await runDaemon(run, env);
+    });
+
+  program
+    .command("keygen")
+    .description("print a new random secret (one line of base64) for /etc/machina/secret")
+    .action(() => keygen());
+
+  const policy = program.command("policy").description("validate or explain a policy file");
+  policy
+    .command("check")
+    .description("validate FILE; exit 1 with one line per problem")
+    .argument("<file>", "policy file")
+    .option("--root <dir>", "Augeas root the policy will be used with", "/")
+    .action((file: string, o: { root: string }) => {
+      process.exitCode = policyCheck(file, o.root);
+    });
+  policy
+    .command("explain")
+    .description("print, for a human reviewer, everything FILE lets a client do")
+    .argument("<file>", "policy file")
+    .option("--root <dir>", "Augeas root the policy will be used with", "/")
+    .action((file: string, o: { root: string }) => {
+      process.exitCode = policyExplain(file, o.root);
+    });
+  return program;
+}
+
+/** Runs the CLI; answers the exit status. */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const program = buildProgram(env);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are exit 0; every other commander error is a usage error.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`machinad: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`machinad: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

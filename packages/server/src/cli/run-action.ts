@@ -1,0 +1,83 @@
+/**
+ * `machinad run`: read the secret, start the daemon, and handle signals —
+ * SIGTERM/SIGINT stop it cleanly (the call in progress finishes, the socket is
+ * removed), SIGHUP reloads the policy.
+ */
+import { startDaemon } from "../daemon.js";
+import { createLogger, type LogLevel } from "../logger.js";
+import { credentialFile, readCredential, readSecretFile, readSecretStdin, SecretError } from "../secret.js";
+import { UsageError } from "./usage-error.js";
+import fs from "node:fs";
+
+export type SecretSource = { from: "file"; file: string } | { from: "default"; file: string } | { from: "stdin" } | { from: "none" };
+
+export interface RunOptions {
+  socketPath: string;
+  policyFile: string;
+  secret: SecretSource;
+  root: string;
+  user?: string;
+  group?: string;
+  pidFile?: string;
+  once: boolean;
+  auditLogFile?: string;
+  authTimeoutMs: number;
+  callTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+async function readSecret(source: SecretSource, env: NodeJS.ProcessEnv): Promise<Uint8Array | null> {
+  switch (source.from) {
+    case "none":
+      return null;
+    case "stdin":
+      return readSecretStdin();
+    case "file":
+      return readSecretFile(source.file);
+    case "default": {
+      const credential = credentialFile(env);
+      if (credential) return readCredential(credential);
+      if (!fs.existsSync(source.file)) {
+        throw new SecretError(
+          `no secret: ${source.file} does not exist. Create it with \`machinad keygen > ${source.file}\` (mode 0640), ` +
+            "or pass --secret-file FILE or --secret-stdin",
+        );
+      }
+      return readSecretFile(source.file);
+    }
+  }
+}
+
+export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Promise<void> {
+  const logger = createLogger(options.logLevel);
+  let key: Uint8Array | null;
+  try {
+    key = await readSecret(options.secret, env);
+  } catch (e) {
+    if (e instanceof SecretError) throw new UsageError(e.message);
+    throw e;
+  }
+  const daemon = await startDaemon({
+    socketPath: options.socketPath,
+    policyFile: options.policyFile,
+    key,
+    root: options.root,
+    ...(options.user ? { user: options.user } : {}),
+    ...(options.group ? { group: options.group } : {}),
+    ...(options.pidFile ? { pidFile: options.pidFile } : {}),
+    once: options.once,
+    ...(options.auditLogFile ? { auditLogFile: options.auditLogFile } : {}),
+    authTimeoutMs: options.authTimeoutMs,
+    callTimeoutMs: options.callTimeoutMs,
+    logger,
+    env,
+  });
+  const stop = () => void daemon.stop();
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGHUP", () => daemon.reloadPolicy());
+  // A bug in one handler must not take the daemon down for every user.
+  process.on("uncaughtException", (e) => logger.error("uncaught exception (the daemon keeps running)", e));
+  process.on("unhandledRejection", (e) => logger.error("unhandled rejection (the daemon keeps running)", e));
+  await daemon.done;
+}

@@ -1,0 +1,202 @@
+/**
+ * One client connection: framing, the handshake state, and a FIFO of calls.
+ * Lines are handled strictly one after another, so a pipelining client still
+ * gets `set` … `save` in the order it sent them. A framing or JSON error is
+ * answered and then the connection is closed — never the daemon.
+ */
+import type net from "node:net";
+import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
+import { FramingError, LineDecoder, encodeLine, type ErrorKind } from "@machina/protocol";
+import type { PeerCredentials } from "@machina/peercred";
+import type { Dispatcher } from "../rpc/dispatcher.js";
+import { invalidRequestResponse, parseErrorResponse, wireError } from "../rpc/wire-errors.js";
+import type { Logger } from "../logger.js";
+
+/** Most requests one batch may hold. */
+export const MAX_BATCH = 256;
+/** Lines waiting in the FIFO before we stop reading from the socket. */
+const MAX_QUEUED = 1024;
+
+export type SessionState = "hello" | "authenticating" | "ready" | "closed";
+
+export interface SessionOptions {
+  id: number;
+  socket: net.Socket;
+  peer: PeerCredentials;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  maxLineBytes: number;
+  authTimeoutMs: number;
+  /** Called once, when the connection is gone. */
+  onClose(session: Session): void;
+}
+
+export class Session {
+  readonly id: number;
+  readonly peer: PeerCredentials;
+  state: SessionState = "hello";
+  clientNonce?: Uint8Array;
+  serverNonce?: Uint8Array;
+  private readonly socket: net.Socket;
+  private readonly decoder: LineDecoder;
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private closeAfterReply = false;
+  private authTimer: NodeJS.Timeout | undefined;
+  private readonly closeHandlers: (() => void)[] = [];
+
+  constructor(private readonly options: SessionOptions) {
+    this.id = options.id;
+    this.peer = options.peer;
+    this.socket = options.socket;
+    this.decoder = new LineDecoder(options.maxLineBytes);
+    this.authTimer = setTimeout(() => {
+      if (this.state !== "ready") this.fail("timeout", `not authenticated within ${options.authTimeoutMs} ms`);
+    }, options.authTimeoutMs);
+    this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    this.socket.on("error", () => undefined);
+    this.socket.on("close", () => this.onSocketClose());
+  }
+
+  get authenticated(): boolean {
+    return this.state === "ready";
+  }
+
+  /** Marks the handshake done: the pre-authentication deadline no longer applies. */
+  markAuthenticated(): void {
+    this.state = "ready";
+    clearTimeout(this.authTimer);
+  }
+
+  /** Closes the connection once the current reply has been sent (after a failed proof). */
+  closeAfterThisReply(): void {
+    this.closeAfterReply = true;
+  }
+
+  /** Runs `fn` when the connection closes (the session's pending edits are discarded there). */
+  onClose(fn: () => void): void {
+    this.closeHandlers.push(fn);
+  }
+
+  /** Ends the connection with an unsolicited error (id null), e.g. on framing errors or shutdown. */
+  fail(kind: ErrorKind, message: string, code?: number): void {
+    if (this.state === "closed") return;
+    this.send({ jsonrpc: "2.0", id: null, error: wireError(kind, message, {}, code) });
+    this.end();
+  }
+
+  /** Stops reading, lets queued calls finish, then closes. Resolves when closed. */
+  async drainAndClose(): Promise<void> {
+    this.socket.pause();
+    await this.queue;
+    this.end();
+  }
+
+  end(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    clearTimeout(this.authTimer);
+    this.socket.end();
+    // Do not wait for a peer that never reads.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === "closed") return;
+    let lines: string[];
+    try {
+      lines = this.decoder.push(chunk);
+    } catch (e) {
+      if (e instanceof FramingError) {
+        this.options.logger.info(`session ${this.id}: ${e.message}; closing`);
+        this.send(e.reason === "line-too-long" ? invalidRequestResponse(null, e.message) : parseErrorResponse(e.message));
+        this.end();
+        return;
+      }
+      throw e;
+    }
+    for (const line of lines) this.enqueue(line);
+  }
+
+  private enqueue(line: string): void {
+    this.queued++;
+    if (this.queued > MAX_QUEUED) this.socket.pause();
+    this.queue = this.queue.then(async () => {
+      try {
+        if (this.state !== "closed") await this.handleLine(line);
+      } catch (e) {
+        this.options.logger.error(`session ${this.id}: unexpected failure handling a message`, e);
+        this.fail("internal", "internal error; the daemon's log has the details");
+      } finally {
+        this.queued--;
+        if (this.queued <= MAX_QUEUED / 2 && this.state !== "closed") this.socket.resume();
+      }
+    });
+  }
+
+  private async handleLine(line: string): Promise<void> {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      this.send(parseErrorResponse("message is not valid JSON"));
+      this.end();
+      return;
+    }
+    if (Array.isArray(message)) {
+      if (message.length === 0) return this.send(invalidRequestResponse(null, "empty batch"));
+      if (message.length > MAX_BATCH) return this.send(invalidRequestResponse(null, `batch of more than ${MAX_BATCH} requests`));
+      const responses: JSONRPCResponse[] = [];
+      for (const item of message) {
+        if (this.state === "closed") return;
+        const r = await this.handleRequest(item);
+        if (r) responses.push(r);
+      }
+      if (responses.length > 0) this.send(responses);
+    } else {
+      const r = await this.handleRequest(message);
+      if (r) this.send(r);
+    }
+    if (this.closeAfterReply) this.end();
+  }
+
+  private async handleRequest(message: unknown): Promise<JSONRPCResponse | null> {
+    const problem = requestProblem(message);
+    if (problem) {
+      const id = (message as { id?: unknown } | null)?.id;
+      return invalidRequestResponse(typeof id === "string" || typeof id === "number" ? id : null, problem);
+    }
+    return this.options.dispatcher.dispatch(message as JSONRPCRequest, this);
+  }
+
+  private send(message: unknown): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.socket.write(encodeLine(message));
+  }
+
+  private onSocketClose(): void {
+    const wasOpen = this.state !== "closed";
+    this.state = "closed";
+    clearTimeout(this.authTimer);
+    if (wasOpen) this.options.logger.debug(`session ${this.id}: peer closed the connection`);
+    // Pending calls finish first; then the session's edits are dropped.
+    void this.queue.then(() => {
+      for (const fn of this.closeHandlers) fn();
+      this.options.onClose(this);
+    });
+  }
+}
+
+/** Why a parsed message is not a JSON-RPC 2.0 request object, or undefined when it is one. */
+function requestProblem(m: unknown): string | undefined {
+  if (typeof m !== "object" || m === null || Array.isArray(m)) return "a request must be a JSON object";
+  const r = m as Record<string, unknown>;
+  if (r.jsonrpc !== "2.0") return 'jsonrpc must be "2.0"';
+  if (typeof r.method !== "string") return "method must be a string";
+  if ("id" in r && !(typeof r.id === "string" || (typeof r.id === "number" && Number.isFinite(r.id)) || r.id === null)) {
+    return "id must be a string, a number or null";
+  }
+  if ("params" in r && (typeof r.params !== "object" || r.params === null)) return "params must be an object";
+  if ("result" in r || "error" in r) return "a response is not a request";
+  return undefined;
+}

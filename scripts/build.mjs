@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Builds everything: the two native addons (only when their sources changed) and the TypeScript (tsc -b).
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const NATIVE = [
+  { dir: "packages/augeas", output: "build/Release/augeas.node" },
+  { dir: "packages/peercred", output: "build/Release/peercred.node" },
+];
+
+function newestSource(dir) {
+  let newest = fs.statSync(path.join(dir, "binding.gyp")).mtimeMs;
+  for (const f of fs.readdirSync(path.join(dir, "src", "native"))) newest = Math.max(newest, fs.statSync(path.join(dir, "src", "native", f)).mtimeMs);
+  return newest;
+}
+
+for (const { dir, output } of NATIVE) {
+  const abs = path.join(repo, dir);
+  const out = path.join(abs, output);
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newestSource(abs)) continue;
+  console.log(`build: native addon in ${dir}`);
+  const nodedir = fs.existsSync("/usr/include/node/node_api.h") ? ["--nodedir=/usr"] : [];
+  execFileSync(path.join(repo, "node_modules", ".bin", "node-gyp"), ["rebuild", ...nodedir], { cwd: abs, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+console.log("build: tsc -b");
+execFileSync(path.join(repo, "node_modules", ".bin", "tsc"), ["-b"], { cwd: repo, stdio: "inherit" });
