@@ -34,10 +34,16 @@ void SetIfPresent(Napi::Object obj, const char* key, const char* value) {
 
 // Throws the current libaugeas error of `aug`. Its strings die on the next
 // libaugeas call, so they are copied into JS strings right here.
-Napi::Value ThrowAugeasError(Napi::Env env, augeas* aug) {
+//
+// Some calls fail without setting an error code (a save whose put failed, a
+// load or text_store that could not parse, an insert with a bad label); they
+// get `fallbackCode` so a JS error never claims "NOERROR".
+Napi::Value ThrowAugeasError(Napi::Env env, augeas* aug, const char* fallbackCode = "EFAILED") {
   int code = aug_error(aug);
   Napi::Object init = Napi::Object::New(env);
-  init.Set("code", code >= 0 && code < kCodeCount ? kCodeNames[code] : "EUNKNOWN");
+  init.Set("code", code == AUG_NOERROR                   ? fallbackCode
+                   : code > 0 && code < kCodeCount ? kCodeNames[code]
+                                                   : "EUNKNOWN");
   init.Set("message", code == AUG_NOERROR
                           ? "libaugeas reported a failure without an error code"
                           : aug_error_message(aug));
@@ -338,7 +344,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
     if (aug == nullptr) return Napi::Value();
-    if (aug_save(aug) < 0) return ThrowAugeasError(env, aug);
+    if (aug_save(aug) < 0) return ThrowAugeasError(env, aug, "ESAVE");
     return env.Undefined();
   }
 
@@ -346,7 +352,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
     if (aug == nullptr) return Napi::Value();
-    if (aug_load(aug) < 0) return ThrowAugeasError(env, aug);
+    if (aug_load(aug) < 0) return ThrowAugeasError(env, aug, "ELOAD");
     return env.Undefined();
   }
 
@@ -355,7 +361,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
     augeas* aug = Open(env);
     Utf8Arg file;
     if (aug == nullptr || !file.Read(env, info[0], "file")) return Napi::Value();
-    if (aug_load_file(aug, file.get()) < 0) return ThrowAugeasError(env, aug);
+    if (aug_load_file(aug, file.get()) < 0) return ThrowAugeasError(env, aug, "ELOAD");
     return env.Undefined();
   }
 
@@ -450,7 +456,8 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
     if (aug == nullptr || !lens.Read(env, info[0], "lens") || !node.Read(env, info[1], "node") ||
         !path.Read(env, info[2], "path"))
       return Napi::Value();
-    if (aug_text_store(aug, lens.get(), node.get(), path.get()) < 0) return ThrowAugeasError(env, aug);
+    if (aug_text_store(aug, lens.get(), node.get(), path.get()) < 0)
+      return ThrowAugeasError(env, aug, "ETEXT");
     return env.Undefined();
   }
 
@@ -462,7 +469,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
         !path.Read(env, info[2], "path") || !nodeOut.Read(env, info[3], "nodeOut"))
       return Napi::Value();
     if (aug_text_retrieve(aug, lens.get(), nodeIn.get(), path.get(), nodeOut.get()) < 0)
-      return ThrowAugeasError(env, aug);
+      return ThrowAugeasError(env, aug, "ETEXT");
     return env.Undefined();
   }
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// The smallest useful machina client: what a web panel does on one page load.
+// Reads the hostname and the hosts table, then previews (without writing) an
+// added hosts entry, and shows a refusal. Run it against `npm start`'s daemon:
+//   MACHINA_SOCKET=.demo/run/machina.sock MACHINA_SECRET_FILE=.demo/secret node examples/hello-client.mjs
+import { connect, PolicyDeniedError } from "@machina/client";
+
+const m = await connect({
+  socket: process.env.MACHINA_SOCKET ?? ".demo/run/machina.sock",
+  secretFile: process.env.MACHINA_SECRET_FILE ?? ".demo/secret",
+});
+try {
+  console.log(`connected to ${m.server.name}`);
+
+  const { value: hostname } = await m.augeas.get({ path: "/files/etc/hostname/hostname" });
+  console.log(`hostname: ${hostname}`);
+
+  const { paths } = await m.augeas.match({ path: "/files/etc/hosts/*[ipaddr]" });
+  for (const entry of paths) {
+    const { value: ip } = await m.augeas.get({ path: `${entry}/ipaddr` });
+    const { value: name } = await m.augeas.get({ path: `${entry}/canonical` });
+    console.log(`  ${ip?.padEnd(16)} ${name}`);
+  }
+
+  // Preview a change: the daemon computes the diff and writes nothing.
+  const preview = await m.augeas.apply({
+    preview: true,
+    changes: [
+      { op: "set", path: "/files/etc/hosts/01/ipaddr", value: "192.168.1.20" },
+      { op: "set", path: "/files/etc/hosts/01/canonical", value: "printer.lan" },
+    ],
+  });
+  for (const change of preview.changes) console.log(change.diff);
+
+  // The policy makes sshd_config's Port read-only: the daemon says so, clearly.
+  try {
+    await m.augeas.set({ path: "/files/etc/ssh/sshd_config/Port", value: "2222" });
+  } catch (e) {
+    if (!(e instanceof PolicyDeniedError)) throw e;
+    console.log(`refused, as the policy says: ${e.message}`);
+  }
+} finally {
+  await m.close();
+}
