@@ -19,6 +19,7 @@ import { sessionHandlers } from "./handlers/session.js";
 import { augeasHandlers } from "./handlers/augeas.js";
 import { AugeasWorkspace } from "./augeas/workspace.js";
 import { scanDefaultLenses } from "./augeas/lens-scan.js";
+import { lensDirectoryProblems, scrubAugeasEnvironment } from "./augeas/lens-directories.js";
 import { loadPolicy } from "./policy/load-policy.js";
 import type { Policy } from "./policy/policy-types.js";
 import { PolicyEngine } from "./policy/authorise.js";
@@ -63,6 +64,9 @@ export class Daemon {
   readonly done = new Promise<void>((r) => (this.resolveDone = r));
 
   constructor(private readonly options: DaemonOptions) {
+    scrubAugeasEnvironment();
+    const unsafe = lensDirectoryProblems();
+    if (unsafe.length) throw new Error(`refusing to start: ${unsafe.join("; ")}`);
     this.audit = openAuditLog(options.auditLogFile);
     this.applyPolicy(loadPolicy(options.policyFile, { root: options.root }));
     const handlers: HandlerTable = {
