@@ -1,0 +1,18 @@
+/** How results are printed. */
+import type { FileDiff } from "@machina/protocol";
+import type { CliIo } from "./io.js";
+
+/** The raw result as one line of JSON (`--json`). */
+export function writeJson(io: CliIo, value: unknown): void {
+  io.stdout.write(JSON.stringify(value ?? null) + "\n");
+}
+
+/** Each file's unified diff, as the daemon made it. */
+export function writeDiffs(io: CliIo, changes: readonly FileDiff[]): void {
+  for (const { diff } of changes) io.stdout.write(diff.endsWith("\n") || diff === "" ? diff : diff + "\n");
+}
+
+/** One item per line. */
+export function writeLines(io: CliIo, lines: readonly string[]): void {
+  for (const line of lines) io.stdout.write(line + "\n");
+}

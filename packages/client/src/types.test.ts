@@ -1,0 +1,48 @@
+/**
+ * Compile-time checks of the typed surface: `tsc -b` fails if a typed method
+ * accepts wrong params or answers the wrong type (each @ts-expect-error must
+ * be an error). The runtime part only checks the function exists.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { ResultOf } from "@machina/protocol";
+import type { MachinaClient } from "./client.js";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T extends true>(_: T): void {}
+
+async function typedSurface(m: MachinaClient): Promise<void> {
+  const got = await m.augeas.get({ path: "/files/etc/hostname/hostname" });
+  expectType<Equal<typeof got, { value: string | null }>>(true);
+  const viaCall = await m.call("augeas.match", { path: "/files/etc/hosts/*" });
+  expectType<Equal<typeof viaCall, ResultOf<"augeas.match">>>(true);
+  const applied = await m.augeas.apply({ changes: [{ op: "set", path: "/files/a", value: "b" }], preview: true }, { timeoutMs: 10 });
+  expectType<Equal<typeof applied.saved, boolean>>(true);
+  await m.augeas.save();
+  await m.augeas.save({}, { signal: AbortSignal.timeout(10) });
+  await m.augeas.insert({ path: "/files/a", label: "b" });
+  const discovered = await m.discover();
+  expectType<Equal<typeof discovered, ResultOf<"rpc.discover">>>(true);
+  const unknown = await m.call("future.method", { anything: 1 });
+  expectType<Equal<typeof unknown, unknown>>(true);
+  expectType<Equal<typeof m.server.name, string>>(true);
+
+  // @ts-expect-error path is required
+  await m.augeas.get({});
+  // @ts-expect-error params are required for augeas.get
+  await m.augeas.get();
+  // @ts-expect-error unknown param
+  await m.augeas.get({ path: "/files/a", extra: 1 });
+  // @ts-expect-error wrong param type through call() on a known method
+  await m.call("augeas.set", { path: "/files/a", value: 3 });
+  // @ts-expect-error not an op
+  await m.augeas.apply({ changes: [{ op: "chmod", path: "/files/a" }] });
+  // @ts-expect-error session.* is not exposed
+  m.session;
+  // @ts-expect-error no such method
+  m.augeas.load;
+}
+
+test("the typed surface compiles (see the @ts-expect-error lines)", () => {
+  assert.equal(typeof typedSurface, "function");
+});
