@@ -15,9 +15,11 @@ try {
   const { value: hostname } = await m.augeas.get({ path: "/files/etc/hostname/hostname" });
   console.log(`hostname: ${hostname}`);
 
-  const { paths } = await m.augeas.match({ path: "/files/etc/hosts/*[ipaddr]" });
-  for (const entry of paths) {
-    const { value: ip } = await m.augeas.get({ path: `${entry}/ipaddr` });
+  // Every hosts entry has an ipaddr node; its parent is the entry.
+  const { paths } = await m.augeas.match({ path: "/files/etc/hosts/*/ipaddr" });
+  for (const ipaddr of paths) {
+    const entry = ipaddr.slice(0, ipaddr.lastIndexOf("/"));
+    const { value: ip } = await m.augeas.get({ path: ipaddr });
     const { value: name } = await m.augeas.get({ path: `${entry}/canonical` });
     console.log(`  ${ip?.padEnd(16)} ${name}`);
   }

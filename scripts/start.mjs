@@ -82,6 +82,7 @@ try {
 } catch {
   console.error("the example client failed");
   stop(1);
+  await new Promise(() => {}); // stop() exits once machinad is down
 }
 
 console.log(`── now try it yourself, in another terminal ──
