@@ -128,6 +128,7 @@ export class AugeasWorkspace {
       if (why) throw new ConflictFault(file, why);
       if (this.previewText(file) !== readText(this.root, file)) toWrite.push(file);
     }
+    let written: string[] = [];
     if (toWrite.length > 0) {
       // Set right before each save so nothing a client did can change how files are written.
       this.aug.set("/augeas/save", "overwrite");
@@ -136,11 +137,14 @@ export class AugeasWorkspace {
       } catch (e) {
         throw augeasFault(e);
       }
+      // Only read the events of this save: libaugeas clears them when it saves, so
+      // without a save they name the files an earlier save (even an earlier
+      // session's) wrote — which must neither be reported nor re-snapshotted.
+      written = this.aug
+        .match("/augeas/events/saved")
+        .map((n) => this.aug.get(n) ?? "")
+        .map((node) => node.replace(/^\/files/, ""));
     }
-    const written = this.aug
-      .match("/augeas/events/saved")
-      .map((n) => this.aug.get(n) ?? "")
-      .map((node) => node.replace(/^\/files/, ""));
     for (const file of written) this.snapshots.set(file, snapshotFile(this.root, file));
     this.journal = [];
     return written;
@@ -183,6 +187,13 @@ export class AugeasWorkspace {
       delete wf.problem;
       aug.transform(wf.lens, file);
     }
+    // aug_load skips a file whose tree is clean and whose mtime, in whole
+    // seconds, is what it was at the last load or save — so a file another
+    // writer changed within the same second would keep its stale tree, while
+    // the snapshot below records the new bytes and a save would then silently
+    // overwrite them. Forget what libaugeas remembers so every file is parsed again.
+    aug.rm("/augeas/files/*");
+    aug.rm("/files/*");
     try {
       aug.load();
     } catch (e) {

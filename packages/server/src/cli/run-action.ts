@@ -49,6 +49,9 @@ async function readSecret(source: SecretSource, env: NodeJS.ProcessEnv): Promise
 }
 
 export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Promise<void> {
+  // If whoever reads our stderr goes away, logging must fail quietly: an unhandled
+  // EPIPE would be logged to stderr again, and the daemon would spin on it.
+  process.stderr.on("error", () => undefined);
   const logger = createLogger(options.logLevel);
   let key: Uint8Array | null;
   try {

@@ -149,6 +149,9 @@ export class Session {
       const responses: JSONRPCResponse[] = [];
       for (const item of message) {
         if (this.state === "closed") return;
+        // A wrong proof ends the connection: the rest of its batch is not run
+        // (else one connection could try many proofs, and go on after one failed).
+        if (this.closeAfterReply) break;
         const r = await this.handleRequest(item);
         if (r) responses.push(r);
       }
