@@ -58,12 +58,18 @@ test("methods the policy does not grant are policy-denied, and discovery leaves 
     }
     // Refused before params are read: even malformed params get policy-denied, not invalid-params.
     await rejectsWithKind(m.call("augeas.set", { nonsense: 1 } as never), "policy-denied");
-    const unknown = await rejectsWithKind(m.call("service.restart" as never, { name: "ssh" }), "not-found");
+    const unknown = await rejectsWithKind(m.call("service.frobnicate" as never, { name: "ssh" }), "not-found");
     assert.equal((unknown as unknown as { code: number }).code, -32601);
+    // No [[service]] entry: every service method is refused before its name is even validated.
+    for (const call of [() => m.service.restart({ name: "ssh" }), () => m.service.status({ name: "../x" }), () => m.service.list()]) {
+      const e = await rejectsWithKind(call(), "policy-denied");
+      assert.match(String(e.data.target), /^service\./);
+    }
 
     const doc = (await m.discover()) as unknown as { methods: { name: string }[] };
     const names = doc.methods.map((x) => x.name).sort();
     assert.ok(names.includes("augeas.get") && names.includes("augeas.match"), names.join(" "));
+    assert.ok(!names.some((n) => n.startsWith("service.")), `no service method is offered: ${names.join(" ")}`);
     for (const w of ["augeas.set", "augeas.setm", "augeas.save", "augeas.apply", "augeas.remove", "augeas.move", "augeas.rename", "augeas.insert"]) {
       assert.ok(!names.includes(w), `${w} is offered by discovery: ${names.join(" ")}`);
     }

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ERROR_CODES, ERROR_KINDS, encodeBase64, generateKey } from "@machina/protocol";
+import { ERROR_CODES, ERROR_KINDS, METHOD_NAMES, encodeBase64, generateKey } from "@machina/protocol";
 import { connect, type ConnectOptions } from "./client.js";
 import {
   AuthFailedError,
@@ -87,7 +87,10 @@ test("namespaces come from the vocabulary, without session.*", async () => {
     },
     async (server) => {
       const m = await connect(optionsFor(server));
-      assert.deepEqual(Object.keys(m).sort(), ["augeas", "rpc"]);
+      const namespaces = [...new Set(METHOD_NAMES.map((n) => n.slice(0, n.indexOf("."))))].filter((ns) => ns !== "session").sort();
+      assert.deepEqual(Object.keys(m).sort(), namespaces);
+      for (const ns of ["augeas", "rpc", "package", "system", "command"]) assert.ok(namespaces.includes(ns), ns);
+      assert.deepEqual(Object.keys(m.package).sort(), ["install", "remove", "status", "update"]);
       assert.equal("session" in m, false);
       assert.deepEqual(Object.keys(m.augeas).sort(), [
         "apply", "discard", "get", "insert", "match", "move", "preview", "remove", "rename", "save", "set", "setm",

@@ -16,6 +16,7 @@ import {
   type MethodsIn,
   type Namespace,
   type ParamsOf,
+  type ProgressParams,
   type ResultOf,
 } from "@machina/protocol";
 import { Connection, openSocket } from "./connection.js";
@@ -39,6 +40,13 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Aborting rejects the call with the signal's reason. The daemon may still carry the call out. */
   signal?: AbortSignal;
+  /**
+   * Receives the call's `progress` notifications (`package.install`, `package.remove`,
+   * `package.update`, `command.run`), each `{id, phase, percent, message}`, before the
+   * call resolves. Advisory: updates may be skipped; the result is what counts. A
+   * throwing callback is ignored.
+   */
+  onProgress?: (progress: ProgressParams) => void;
 }
 
 /** The arguments of method `M`: params (optional when the method takes none), then call options. */
@@ -151,6 +159,7 @@ export class MachinaClient {
     return this.#connection.request(method, params ?? {}, {
       timeoutMs: options.timeoutMs ?? this.#callTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress as (progress: Record<string, unknown>) => void } : {}),
     });
   }
 

@@ -23,8 +23,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /**
    * Called with the params of each `progress` notification the daemon sends for
-   * this call (`{ id, ... }`). The hook for long calls; not yet part of the
-   * public call options because the protocol does not define progress yet.
+   * this call (`{ id, ... }`); the client's `CallOptions.onProgress` ends here.
    */
   onProgress?: (progress: Record<string, unknown>) => void;
 }

@@ -53,6 +53,7 @@ export type {
   FileDiff,
   MethodName,
   ParamsOf,
+  ProgressParams,
   ResultOf,
 } from "@machina/protocol";
 export { ERROR_KINDS, METHOD_NAMES } from "@machina/protocol";

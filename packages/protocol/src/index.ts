@@ -18,5 +18,11 @@ export * from "./vocabulary.js";
 export * from "./validation.js";
 export * from "./openrpc.js";
 export { AugeasChange, FileDiff, AugeasPath, AugeasLabel, AugeasValue } from "./methods/augeas.js";
+export { ServiceAction, ServiceListEntry, ServiceName, ServiceState, ServiceStatus } from "./methods/service.js";
+export { PackageName, PackageStatus } from "./methods/package.js";
+export { ZoneName } from "./methods/system.js";
+export { ByteEncodingSchema } from "./methods/command.js";
+export * from "./progress.js";
+export * from "./encoding/index.js";
 /** Default paths and environment variables both CLIs honour. */
 export * from "./defaults.js";

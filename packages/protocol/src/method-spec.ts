@@ -14,8 +14,18 @@ import type { TObject, TSchema } from "@sinclair/typebox";
  * - `discover`: always available.
  * - `augeas.read`: some `[[augeas.file]]` is loaded; each node is still checked against `read`.
  * - `augeas.write`: some `[[augeas.file]]` has `write` patterns; each node is still checked.
+ * - `service.list`: some `[[service]]` entry allows some action.
+ * - `service.status|start|stop|restart|reload`: some `[[service]]` entry allows that action; each name is still checked.
+ * - `package.status`: `[package]` lists some package in `install` or `remove`; each name is still checked.
+ * - `package.install` / `package.remove`: `[package]`'s `install` / `remove` list is not empty; each name is still checked.
+ * - `package.update`: `[package]` has `update = true`.
+ * - `timezone.read`: the policy has a `[timezone]` table.
+ * - `timezone.write`: `[timezone]` has `set = true`.
+ * - `command.run`: the policy has some `[[command]]` entry; each name and argument is still checked.
  */
-export type Capability = "session" | "discover" | "augeas.read" | "augeas.write";
+export type Capability = "session" | "discover" | "augeas.read" | "augeas.write"
+  | "service.list" | "service.status" | "service.start" | "service.stop" | "service.restart" | "service.reload"
+  | "package.status" | "package.install" | "package.remove" | "package.update" | "timezone.read" | "timezone.write" | "command.run";
 
 /** One method: its wire name, schemas, documentation and the capability it needs. */
 export interface MethodSpec<P extends TObject = TObject, R extends TSchema = TSchema> {

@@ -10,6 +10,10 @@ import type { Static } from "@sinclair/typebox";
 import type { MethodSpec } from "./method-spec.js";
 import * as augeas from "./methods/augeas.js";
 import * as session from "./methods/session.js";
+import * as service from "./methods/service.js";
+import * as packages from "./methods/package.js";
+import * as system from "./methods/system.js";
+import * as command from "./methods/command.js";
 
 /** Every method, keyed by its wire name. */
 export const METHODS = {
@@ -28,6 +32,19 @@ export const METHODS = {
   "augeas.preview": augeas.augeasPreview,
   "augeas.discard": augeas.augeasDiscard,
   "augeas.apply": augeas.augeasApply,
+  "service.list": service.serviceList,
+  "service.status": service.serviceStatus,
+  "service.start": service.serviceStart,
+  "service.stop": service.serviceStop,
+  "service.restart": service.serviceRestart,
+  "service.reload": service.serviceReload,
+  "package.status": packages.packageStatus,
+  "package.install": packages.packageInstall,
+  "package.remove": packages.packageRemove,
+  "package.update": packages.packageUpdate,
+  "system.getTimezone": system.systemGetTimezone,
+  "system.setTimezone": system.systemSetTimezone,
+  "command.run": command.commandRun,
 } as const satisfies Record<string, MethodSpec>;
 
 /** The wire name of any method. */

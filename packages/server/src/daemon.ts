@@ -17,6 +17,15 @@ import { Session } from "./transport/session.js";
 import { listen, type Listener } from "./transport/listener.js";
 import { sessionHandlers } from "./handlers/session.js";
 import { augeasHandlers } from "./handlers/augeas.js";
+import { serviceHandlers } from "./handlers/service.js";
+import { createServiceBackend, type ServiceBackendChoice } from "./service/select-backend.js";
+import type { ServiceBackend } from "./service/service-backend.js";
+import { packageHandlers } from "./handlers/package.js";
+import { systemHandlers } from "./handlers/system.js";
+import { commandHandlers } from "./handlers/command.js";
+import { AptBackend } from "./packages/apt-backend.js";
+import { chooseTimezoneBackend } from "./timezone/choose-timezone-backend.js";
+import { callTimeoutFor, DEFAULT_PACKAGE_TIMEOUT_MS, DEFAULT_SELF_PACKAGE } from "./packages/long-call-limits.js";
 import { AugeasWorkspace } from "./augeas/workspace.js";
 import { scanDefaultLenses } from "./augeas/lens-scan.js";
 import { lensDirectoryProblems, scrubAugeasEnvironment } from "./augeas/lens-directories.js";
@@ -46,6 +55,14 @@ export interface DaemonOptions {
   callTimeoutMs?: number;
   maxLineBytes?: number;
   env?: NodeJS.ProcessEnv;
+  /** Service backend: `auto` (systemd when /run/systemd/system exists, else init scripts), `initd` or `systemd`. */
+  serviceBackend?: ServiceBackendChoice;
+  /** The init script directory (default /etc/init.d; tests use their own). */
+  initdDir?: string;
+  /** Time limit of one apt-get install/remove/update (default 30 minutes). */
+  packageTimeoutMs?: number;
+  /** machinad's own Debian package, which calls may never remove or upgrade (default `machina`). */
+  selfPackage?: string;
 }
 
 export class Daemon {
@@ -58,6 +75,7 @@ export class Daemon {
   private readonly throttle = new AuthThrottle();
   private readonly audit: AuditLog;
   private readonly dispatcher: Dispatcher;
+  private readonly services: ServiceBackend;
   private listener!: Listener;
   private resolveDone!: () => void;
   /** Resolves when the daemon has stopped (signal, --once, or stop()). */
@@ -69,6 +87,13 @@ export class Daemon {
     if (unsafe.length) throw new Error(`refusing to start: ${unsafe.join("; ")}`);
     this.audit = openAuditLog(options.auditLogFile);
     this.applyPolicy(loadPolicy(options.policyFile, { root: options.root }));
+    this.services = createServiceBackend({
+      choice: options.serviceBackend ?? "auto",
+      ...(options.initdDir ? { initdDir: options.initdDir } : {}),
+      timeoutMs: options.callTimeoutMs ?? 60_000,
+      logger: options.logger,
+      env: options.env ?? process.env,
+    });
     const handlers: HandlerTable = {
       ...sessionHandlers({
         serverName: SERVER_NAME,
@@ -82,6 +107,17 @@ export class Daemon {
         discover: () => this.discoveryDocument(),
       }),
       ...augeasHandlers({ workspace: () => this.workspace, engine: () => this.engine }),
+      ...serviceHandlers({ backend: () => this.services, policy: () => this.policy }),
+      ...packageHandlers({
+        apt: new AptBackend({
+          timeoutMs: options.packageTimeoutMs ?? DEFAULT_PACKAGE_TIMEOUT_MS,
+          selfPackage: options.selfPackage ?? DEFAULT_SELF_PACKAGE,
+          logger: options.logger,
+        }),
+        policy: () => this.policy,
+      }),
+      ...systemHandlers({ timezone: chooseTimezoneBackend(options.root, options.logger) }),
+      ...commandHandlers({ policy: () => this.policy, logger: options.logger, env: options.env ?? process.env }),
     };
     this.dispatcher = new Dispatcher({
       handlers,
@@ -89,6 +125,7 @@ export class Daemon {
       audit: this.audit,
       callTimeoutMs: options.callTimeoutMs ?? 60_000,
       granted: (m) => capabilityGranted(this.policy, METHODS[m].capability),
+      timeoutFor: (m, params) => callTimeoutFor(m, params, this.policy, options.packageTimeoutMs ?? DEFAULT_PACKAGE_TIMEOUT_MS),
     });
   }
 
@@ -129,6 +166,7 @@ export class Daemon {
       if (this.listener?.ownedPath) fs.rmSync(this.listener.ownedPath, { force: true });
       if (this.options.pidFile) fs.rmSync(this.options.pidFile, { force: true });
       this.workspace.close();
+      this.services.close();
       this.audit.close();
       this.options.logger.info("stopped");
       this.resolveDone();

@@ -194,6 +194,10 @@ test("--help mentions every command, and every command has accurate help", async
     discard: "discard [options]",
     discover: "discover [options]",
     call: "call [options] <METHOD> [JSON]",
+    package: "package [options] <ACTION> [NAME]",
+    timezone: "timezone [options] [ACTION] [ZONE]",
+    run: "run [options] <NAME> [ARGS...]",
+    service: "service [options] <ACTION> [NAME]",
   };
   for (const command of COMMANDS) {
     const outcome = await run([command.name, "--help"]);

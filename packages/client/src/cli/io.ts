@@ -2,8 +2,9 @@
 import type { Readable } from "node:stream";
 
 export interface CliIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  /** Text, or raw bytes (`machina run` writes a command's output as it was). */
+  stdout: { write(data: string | Uint8Array): unknown };
+  stderr: { write(data: string | Uint8Array): unknown };
   stdin: Readable;
   env: Readonly<Record<string, string | undefined>>;
 }

@@ -9,6 +9,8 @@ import { DEFAULT_POLICY, DEFAULT_SECRET_FILE, DEFAULT_SOCKET, ENV_POLICY, ENV_SE
 import { runDaemon, type RunOptions } from "./run-action.js";
 import { keygen } from "./keygen-action.js";
 import { policyCheck, policyExplain } from "./policy-action.js";
+import { policyPolkit } from "./polkit-action.js";
+import { SERVICE_BACKEND_CHOICES, type ServiceBackendChoice } from "../service/select-backend.js";
 import { UsageError } from "./usage-error.js";
 import { SERVER_NAME } from "../daemon.js";
 
@@ -16,6 +18,11 @@ function parseMs(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`expected a positive number of milliseconds, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function parseSelfPackage(value: string): string {
+  if (!/^[a-z0-9][a-z0-9+.-]{0,127}$/.test(value)) throw new UsageError(`--self-package: ${JSON.stringify(value)} is not a Debian package name`);
+  return value;
 }
 
 export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
@@ -41,6 +48,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--audit-log <file>", "append audit lines (JSON) here instead of stderr")
     .option("--auth-timeout <ms>", "deadline for a connection to authenticate", parseMs, 5000)
     .option("--call-timeout <ms>", "time limit of each call", parseMs, 60000)
+    .addOption(new Option("--service-backend <kind>", "how services are controlled: systemd when /run/systemd/system exists, else init scripts").choices(SERVICE_BACKEND_CHOICES).default("auto"))
+    .option("--initd-dir <dir>", "directory of the init scripts (the initd backend)", "/etc/init.d")
+    .option("--package-timeout <ms>", "time limit of one apt-get install, remove or update", parseMs, 30 * 60 * 1000)
+    .option("--self-package <name>", "machinad's own Debian package: calls may never remove or upgrade it", parseSelfPackage, "machina")
     .option("-v, --verbose", "log debugging detail")
     .option("-q, --quiet", "log only errors")
     .action(async (opts: Record<string, unknown>) => {
@@ -65,6 +76,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         ...(opts.auditLog ? { auditLogFile: String(opts.auditLog) } : {}),
         authTimeoutMs: opts.authTimeout as number,
         callTimeoutMs: opts.callTimeout as number,
+        serviceBackend: opts.serviceBackend as ServiceBackendChoice,
+        initdDir: String(opts.initdDir),
+        packageTimeoutMs: opts.packageTimeout as number,
+        selfPackage: String(opts.selfPackage),
         logLevel: opts.verbose ? "debug" : opts.quiet ? "error" : "info",
       };
       await runDaemon(run, env);
@@ -83,6 +98,13 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--root <dir>", "Augeas root the policy will be used with", "/")
     .action((file: string, o: { root: string }) => {
       process.exitCode = policyCheck(file, o.root);
+    });
+  policy
+    .command("polkit")
+    .description("print a polkit rule (JavaScript) equivalent to FILE's [[service]] section, for org.freedesktop.systemd1.manage-units")
+    .argument("<file>", "policy file")
+    .action((file: string) => {
+      process.exitCode = policyPolkit(file);
     });
   policy
     .command("explain")

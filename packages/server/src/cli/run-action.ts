@@ -7,6 +7,7 @@ import { startDaemon } from "../daemon.js";
 import { createLogger, type LogLevel } from "../logger.js";
 import { credentialFile, readCredential, readSecretFile, readSecretStdin, SecretError } from "../secret.js";
 import { UsageError } from "./usage-error.js";
+import type { ServiceBackendChoice } from "../service/select-backend.js";
 import fs from "node:fs";
 
 export type SecretSource = { from: "file"; file: string } | { from: "default"; file: string } | { from: "stdin" } | { from: "none" };
@@ -23,6 +24,10 @@ export interface RunOptions {
   auditLogFile?: string;
   authTimeoutMs: number;
   callTimeoutMs: number;
+  serviceBackend?: ServiceBackendChoice;
+  initdDir?: string;
+  packageTimeoutMs?: number;
+  selfPackage?: string;
   logLevel: LogLevel;
 }
 
@@ -72,6 +77,10 @@ export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Pr
     ...(options.auditLogFile ? { auditLogFile: options.auditLogFile } : {}),
     authTimeoutMs: options.authTimeoutMs,
     callTimeoutMs: options.callTimeoutMs,
+    ...(options.serviceBackend ? { serviceBackend: options.serviceBackend } : {}),
+    ...(options.initdDir ? { initdDir: options.initdDir } : {}),
+    ...(options.packageTimeoutMs ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
+    ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
     logger,
     env,
   });

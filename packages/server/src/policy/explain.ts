@@ -3,6 +3,9 @@
  * words, for a reviewer who wants to know what a compromised panel could do.
  */
 import type { Policy } from "./policy-types.js";
+import { patternSource } from "./service-rules.js";
+import { forbiddenEnvName } from "../command/forbidden-env.js";
+import { effectiveOutputCap } from "../command/output-cap.js";
 
 export function explainPolicy(policy: Policy, defaultLenses: ReadonlyMap<string, string>): string {
   const lines: string[] = [];
@@ -25,21 +28,31 @@ export function explainPolicy(policy: Policy, defaultLenses: ReadonlyMap<string,
   }
   say();
   say(policy.services.length ? "Services:" : "Services: none.");
-  for (const s of policy.services) say(`  ${s.name ?? `names matching ${s.pattern}`}: ${s.actions.join(", ")}`);
+  for (const s of policy.services) say(`  ${s.name ?? `names matching ${patternSource(s)}`}: ${s.actions.join(", ")}`);
+  if (policy.services.length) say("  (systemd: names are full unit names, `nginx` meaning `nginx.service`; patterns are matched against them)");
   say();
   const pk = policy.packages;
   say("Packages:");
   say(`  install: ${pk.install.length ? pk.install.join(", ") : "none"}`);
   say(`  remove:  ${pk.remove.length ? pk.remove.join(", ") : "none"}`);
   say(`  update package lists: ${pk.update ? "yes" : "no"}`);
+  if (pk.install.length || pk.remove.length) {
+    say("  (apt-get with an argument vector and a cleared environment; a removal that would take other packages with it,");
+    say("   and any change to machinad's own package (--self-package, default machina), is refused)");
+  }
   say();
   say(`Timezone: ${policy.timezone.set ? "read and set" : policy.timezone.get ? "read only" : "no access"}`);
+  if (policy.timezone.set) say("  (any zone of the system's tz database; timedatectl under systemd, else /etc/localtime and /etc/timezone below --root)");
   say();
   say(policy.commands.length ? "Commands:" : "Commands: none.");
   for (const c of policy.commands) {
     const args = c.args.map((a, i) => `arg ${i + 1} ${Array.isArray(a) ? `one of ${a.map((x) => JSON.stringify(x)).join(" | ")}` : `matching ${a}`}`);
     say(`  ${c.name}: runs ${c.path}${args.length ? ` with ${args.join(", ")}` : " with no arguments"}; timeout ${c.timeout}s${c.env.length ? `; passes env ${c.env.join(", ")}` : ""}${c.user ? `; as user ${c.user}` : ""}`);
+    say(`    ${c.stdin ? "accepts stdin from the client" : "no stdin"}; output kept up to ${effectiveOutputCap(c)} bytes (more ends the command)`);
+    const never = c.env.filter(forbiddenEnvName);
+    if (never.length) say(`    NOTE: ${never.join(", ")} ${never.length === 1 ? "is" : "are"} never passed, whatever env says`);
   }
+  if (policy.commands.length) say("  (no shell; environment cleared except PATH and the env list; LD_* and similar loader variables never passed)");
   say();
   say("Everything not listed above is refused (default deny).");
   return lines.join("\n") + "\n";

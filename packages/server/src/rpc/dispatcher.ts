@@ -6,7 +6,7 @@
  * timeout and writes the audit line.
  */
 import { JSONRPCServer, type JSONRPCRequest, type JSONRPCResponse } from "json-rpc-2.0";
-import { JSONRPC_CODES, METHOD_NAMES, METHODS, isMethodName, validateParams, type MethodName } from "@machina/protocol";
+import { JSONRPC_CODES, METHOD_NAMES, METHODS, PROGRESS_METHOD, isMethodName, validateParams, type MethodName } from "@machina/protocol";
 import { Fault, InvalidParamsFault, PolicyDeniedFault, TimeoutFault } from "../faults.js";
 import type { AuditLog } from "../audit.js";
 import type { Logger } from "../logger.js";
@@ -21,6 +21,8 @@ const REFUSALS = new Set(["policy-denied", "unauthenticated", "auth-failed", "bu
 interface CallState extends CallContext {
   /** The handler's own promise: the session waits for it even after a timeout answer. */
   work?: Promise<unknown>;
+  /** Set once the call has its answer: later progress would arrive after the response. */
+  answered?: boolean;
 }
 
 export interface DispatcherOptions {
@@ -30,6 +32,8 @@ export interface DispatcherOptions {
   callTimeoutMs: number;
   /** Whether the current policy grants the capability a method needs. */
   granted(method: MethodName): boolean;
+  /** A longer time limit for some calls (package installs, allowlisted commands); undefined: callTimeoutMs. */
+  timeoutFor?(method: MethodName, params: unknown): number | undefined;
 }
 
 export class Dispatcher {
@@ -57,7 +61,14 @@ export class Dispatcher {
   /** Handles one well-formed request object; answers the response, or null for a notification. */
   async dispatch(request: JSONRPCRequest, session: Session): Promise<JSONRPCResponse | null> {
     const started = process.hrtime.bigint();
-    const state: CallState = { session, targets: [] };
+    const state: CallState = {
+      session,
+      targets: [],
+      progress: (update) => {
+        if (request.id === undefined || request.id === null || state.answered) return;
+        session.notify(PROGRESS_METHOD, { id: request.id, ...update });
+      },
+    };
     let response: JSONRPCResponse | null;
     try {
       response = await this.rpc.receive(request, state);
@@ -99,7 +110,8 @@ export class Dispatcher {
     const handler = this.options.handlers[name] as (p: unknown, ctx: CallContext) => unknown;
     const work = Promise.resolve().then(() => handler(checked.params, state));
     state.work = work;
-    return withTimeout(work, this.options.callTimeoutMs);
+    const limit = this.options.timeoutFor?.(name, checked.params) ?? this.options.callTimeoutMs;
+    return withTimeout(work, limit).finally(() => (state.answered = true));
   }
 }
 

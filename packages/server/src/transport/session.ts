@@ -16,6 +16,8 @@ import type { Logger } from "../logger.js";
 export const MAX_BATCH = 256;
 /** Lines waiting in the FIFO before we stop reading from the socket. */
 const MAX_QUEUED = 1024;
+/** Longest time answers are held back to leave in one write (see send()). */
+const MAX_CORK_MS = 1;
 
 export type SessionState = "hello" | "authenticating" | "ready" | "closed";
 
@@ -43,6 +45,9 @@ export class Session {
   private queued = 0;
   private closeAfterReply = false;
   private authTimer: NodeJS.Timeout | undefined;
+  /** True while answers are being collected into one write (see send()), and since when. */
+  private corked = false;
+  private corkedAt = 0;
   private readonly closeHandlers: (() => void)[] = [];
 
   constructor(private readonly options: SessionOptions) {
@@ -76,6 +81,12 @@ export class Session {
   /** Runs `fn` when the connection closes (the session's pending edits are discarded there). */
   onClose(fn: () => void): void {
     this.closeHandlers.push(fn);
+  }
+
+  /** Sends a JSON-RPC notification (e.g. `progress`) on this connection; dropped once it is closed. */
+  notify(method: string, params: unknown): void {
+    if (this.state === "closed") return;
+    this.send({ jsonrpc: "2.0", method, params });
   }
 
   /** Ends the connection with an unsolicited error (id null), e.g. on framing errors or shutdown. */
@@ -129,6 +140,7 @@ export class Session {
         this.fail("internal", "internal error; the daemon's log has the details");
       } finally {
         this.queued--;
+        if (this.queued === 0 || performance.now() - this.corkedAt > MAX_CORK_MS) this.flush();
         if (this.queued <= MAX_QUEUED / 2 && this.state !== "closed") this.socket.resume();
       }
     });
@@ -174,8 +186,26 @@ export class Session {
 
   private send(message: unknown): void {
     if (this.socket.destroyed || !this.socket.writable) return;
+    // A pipelining client's answers leave in one write instead of one syscall
+    // each: the socket stays corked while more lines wait in the FIFO, and is
+    // flushed when the FIFO empties, when a call ends more than MAX_CORK_MS
+    // after the first held answer, and on the next turn of the event loop (for
+    // progress notifications of a call that awaits). So an answer waits at
+    // most for the one call after it, never for a whole pipeline.
+    if (!this.corked) {
+      this.corked = true;
+      this.corkedAt = performance.now();
+      this.socket.cork();
+      setImmediate(this.flush);
+    }
     this.socket.write(encodeLine(message));
   }
+
+  private readonly flush = (): void => {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   private onSocketClose(): void {
     const wasOpen = this.state !== "closed";

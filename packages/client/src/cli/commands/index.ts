@@ -9,10 +9,14 @@ import { discardCommand } from "./discard.js";
 import { discoverCommand } from "./discover.js";
 import { getCommand } from "./get.js";
 import { matchCommand } from "./match.js";
+import { packageCommand } from "./package.js";
 import { previewCommand } from "./preview.js";
 import { rmCommand } from "./rm.js";
+import { runCommand } from "./run.js";
 import { saveCommand } from "./save.js";
+import { serviceCommand } from "./service.js";
 import { setCommand } from "./set.js";
+import { timezoneCommand } from "./timezone.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   getCommand,
@@ -23,6 +27,10 @@ export const COMMANDS: readonly CliCommand[] = [
   saveCommand,
   previewCommand,
   discardCommand,
+  serviceCommand,
+  packageCommand,
+  timezoneCommand,
+  runCommand,
   discoverCommand,
   callCommand,
 ];

@@ -1,0 +1,160 @@
+/**
+ * Runs one program for the package, timezone and command backends: an
+ * argument vector (never a shell), the environment exactly as given (nothing
+ * inherited from the daemon), its own process group (so a timeout reaches
+ * everything it started), a time limit (SIGTERM to the group, SIGKILL after a
+ * grace period), and a cap on the output kept — reaching it kills the group,
+ * as execFile's maxBuffer does, because a program flooding its output would
+ * otherwise keep the call busy until its timeout.
+ */
+import { spawn, type StdioOptions } from "node:child_process";
+import type { Readable } from "node:stream";
+
+/** The PATH every child gets: system directories only. */
+export const SAFE_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface ProgramOptions {
+  /** The complete environment of the child. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  /** Between SIGTERM and SIGKILL after a timeout (default 2000 ms). */
+  killGraceMs?: number;
+  /** Bytes of stdout + stderr kept; more ends the program. */
+  maxOutputBytes: number;
+  /** Written to stdin, which is then closed; default: stdin is /dev/null. */
+  stdin?: Uint8Array;
+  /** Run as this uid/gid (libuv drops supplementary groups when it changes ids as root). */
+  uid?: number;
+  gid?: number;
+  /** Receives each line the program writes to file descriptor 3 (apt's `APT::Status-Fd=3`). */
+  onStatusLine?: (line: string) => void;
+  /** Called once the program has started. */
+  onStart?: (pid: number) => void;
+}
+
+export interface ProgramResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** The output cap was reached (and the program killed). */
+  truncated: boolean;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/**
+ * After the program exits, how long to keep reading output a child it left
+ * behind still holds open; then the pipes are closed so it cannot hold the call.
+ */
+const OUTPUT_GRACE_MS = 250;
+
+/** Starts `file` with `args`; rejects only when it cannot be started (ENOENT, EACCES, …). */
+export function runProgram(file: string, args: readonly string[], options: ProgramOptions): Promise<ProgramResult> {
+  return new Promise((resolve, reject) => {
+    const stdio: StdioOptions = [options.stdin ? "pipe" : "ignore", "pipe", "pipe"];
+    if (options.onStatusLine) stdio.push("pipe");
+    const child = spawn(file, [...args], {
+      env: options.env,
+      cwd: "/",
+      stdio,
+      detached: true,
+      shell: false,
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
+    });
+
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        // The group is already gone.
+      }
+    };
+
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let kept = 0;
+    let truncated = false;
+    const take = (into: Buffer[]) => (chunk: Buffer) => {
+      if (truncated) return;
+      const room = options.maxOutputBytes - kept;
+      if (chunk.length > room) {
+        if (room > 0) into.push(chunk.subarray(0, room));
+        kept = options.maxOutputBytes;
+        truncated = true;
+        killGroup("SIGKILL");
+        return;
+      }
+      into.push(chunk);
+      kept += chunk.length;
+    };
+    child.stdout!.on("data", take(out));
+    child.stderr!.on("data", take(err));
+
+    const status = options.onStatusLine ? (child.stdio[3] as Readable | null | undefined) : null;
+    if (status && options.onStatusLine) {
+      let pending = "";
+      status.setEncoding("utf8");
+      status.on("data", (text: string) => {
+        pending += text;
+        // A status line is short; a program writing megabytes without a newline is ignored past 64 KiB.
+        if (pending.length > 65536) pending = "";
+        let nl: number;
+        while ((nl = pending.indexOf("\n")) >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          try {
+            options.onStatusLine!(line);
+          } catch {
+            // A failing progress consumer must not break the run.
+          }
+        }
+      });
+      status.on("error", () => undefined);
+    }
+
+    if (options.stdin && child.stdin) {
+      // The program may exit without reading its input: EPIPE is not our failure.
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(Buffer.from(options.stdin.buffer, options.stdin.byteOffset, options.stdin.byteLength));
+    }
+
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup("SIGTERM");
+      killTimer = setTimeout(() => killGroup("SIGKILL"), options.killGraceMs ?? 2000);
+    }, options.timeoutMs);
+
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const finish = () => {
+      if (settled || !exit) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      clearTimeout(grace);
+      for (const s of child.stdio) s?.destroy();
+      resolve({ exitCode: exit.code, signal: exit.signal, timedOut, truncated, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+    };
+    child.once("spawn", () => {
+      if (child.pid !== undefined) options.onStart?.(child.pid);
+    });
+    child.once("error", (e) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      reject(e);
+    });
+    child.once("exit", (code, signal) => {
+      exit = { code, signal };
+      // Whatever it left running in its group goes too once it timed out or flooded.
+      if (timedOut || truncated) killGroup("SIGKILL");
+      grace = setTimeout(finish, OUTPUT_GRACE_MS);
+    });
+    child.once("close", finish);
+  });
+}

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { systemdUnitName, initScriptName } from "../service/service-name.js";
+import { capabilityGranted } from "./capabilities.js";
+import { policyResources } from "./discovery.js";
+import { parsePolicy } from "./load-policy.js";
+import { patternSource, ServiceRules } from "./service-rules.js";
+
+const POLICY = parsePolicy(
+  `version = 1
+[clients]
+users = ["www-data"]
+
+[[service]]
+name = "nginx"
+actions = ["status", "reload", "restart"]
+
+[[service]]
+pattern = "^example@[0-9]{4}\\\\.service$"
+actions = ["restart"]
+
+[[service]]
+pattern = "^example@00[0-9]{2}\\\\.service$|^other\\\\.service$"
+actions = ["status"]
+
+[[service]]
+name = "ghost"
+actions = ["start"]
+
+[[service]]
+name = "nothing"
+actions = []
+`,
+  "test.toml",
+);
+
+const systemd = new ServiceRules(POLICY.services, systemdUnitName);
+const initd = new ServiceRules(POLICY.services, initScriptName);
+
+test("exact names and anchored patterns allow exactly their actions, on canonical names", () => {
+  assert.equal(systemd.allows("restart", "nginx.service"), true, "name = nginx covers nginx.service");
+  assert.equal(systemd.allows("start", "nginx.service"), false);
+  assert.equal(systemd.allows("restart", "example@0042.service"), true);
+  assert.equal(systemd.allows("restart", "example@42.service"), false);
+  assert.equal(systemd.allows("restart", "example@00421.service"), false);
+  assert.equal(systemd.allows("restart", "xexample@0042.service"), false);
+  assert.equal(systemd.allows("restart", "sshd.service"), false);
+  assert.deepEqual(systemd.actionsFor("example@0042.service"), ["status", "restart"], "actions of every matching rule, in order");
+  assert.deepEqual(systemd.actionsFor("sshd.service"), []);
+  assert.equal(initd.allows("restart", "nginx"), true);
+  assert.equal(initd.allows("restart", "nginx.service"), false, "init scripts are named without a suffix");
+});
+
+test("a top-level alternation cannot escape the anchors", () => {
+  // ^a|b$ is re-anchored as ^(?:a|b)$: "other.service" matches exactly, "other.service.bak" does not.
+  assert.equal(systemd.allows("status", "other.service"), true);
+  assert.equal(systemd.allows("status", "evil-other.service"), false);
+  assert.equal(systemd.allows("status", "example@0042.service-x"), false);
+  assert.equal(patternSource(POLICY.services[1]!), "^example@[0-9]{4}\\.service$", "the policy's own words");
+});
+
+test("list: exact names always, patterns expanded only over services that exist", async () => {
+  const existing = ["example@0042.service", "example@9999.service", "example@12.service", "sshd.service", "other.service"];
+  const listed = await systemd.listed(async () => existing);
+  assert.deepEqual(
+    listed.map((l) => [l.name, l.actions]),
+    [
+      ["nginx.service", ["status", "restart", "reload"]],
+      ["ghost.service", ["start"]],
+      ["example@0042.service", ["status", "restart"]],
+      ["example@9999.service", ["restart"]],
+      ["other.service", ["status"]],
+    ],
+  );
+  let asked = false;
+  const onlyNames = new ServiceRules(POLICY.services.filter((s) => s.name), systemdUnitName);
+  await onlyNames.listed(async () => ((asked = true), []));
+  assert.equal(asked, false, "without patterns, nothing is enumerated");
+});
+
+test("capabilities and x-policy follow the actions", () => {
+  assert.equal(capabilityGranted(POLICY, "service.list"), true);
+  assert.equal(capabilityGranted(POLICY, "service.restart"), true);
+  assert.equal(capabilityGranted(POLICY, "service.start"), true);
+  assert.equal(capabilityGranted(POLICY, "service.stop"), false, "no rule allows stop");
+  const none = parsePolicy(`version = 1\n[clients]\nusers = ["root"]\n`, "none.toml");
+  for (const c of ["service.list", "service.status", "service.start", "service.stop", "service.restart", "service.reload"] as const) {
+    assert.equal(capabilityGranted(none, c), false, `${c} is default-denied`);
+  }
+  assert.deepEqual(policyResources(POLICY, "service.restart", []), {
+    services: [{ name: "nginx" }, { pattern: "^example@[0-9]{4}\\.service$" }],
+  });
+  assert.deepEqual(policyResources(POLICY, "service.stop", []), { services: [] });
+  const list = policyResources(POLICY, "service.list", []) as { services: unknown[] };
+  assert.equal(list.services.length, 4, "every rule that allows something");
+});

@@ -1,0 +1,137 @@
+/**
+ * Init scripts: `/etc/init.d/NAME ACTION` (the directory is configurable for
+ * tests), run with an argument vector, no shell, a cleared environment
+ * (`PATH`, `LANG=C`), a timeout that kills the script's whole process group,
+ * and an output cap. Before anything runs, the script must be a regular file
+ * (not a symlink) owned by root and not writable by group or others, in a
+ * directory with the same properties: anyone who could change it could run
+ * code as root through the panel's buttons.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { ServiceStatus } from "@machina/protocol";
+import { Fault, NotFoundFault, PolicyDeniedFault } from "../faults.js";
+import { runBounded, type BoundedRunResult } from "./bounded-process.js";
+import { describeActionExit, stateFromStatusExit } from "./lsb-exit-codes.js";
+import type { ServiceBackend, ServiceChange } from "./service-backend.js";
+import { initScriptName } from "./service-name.js";
+
+export const DEFAULT_INITD_DIR = "/etc/init.d";
+
+/** The environment every init script gets, and nothing else. */
+const SCRIPT_ENV: Readonly<Record<string, string>> = {
+  PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  LANG: "C",
+};
+
+export interface InitdBackendOptions {
+  /** Where the scripts are (default /etc/init.d). */
+  dir?: string;
+  timeoutMs: number;
+  /** Bytes of output kept (default 64 KiB). */
+  maxOutputBytes?: number;
+}
+
+export class InitdBackend implements ServiceBackend {
+  readonly kind = "initd" as const;
+  readonly dir: string;
+
+  constructor(private readonly options: InitdBackendOptions) {
+    this.dir = path.resolve(options.dir ?? DEFAULT_INITD_DIR);
+  }
+
+  canonicalName(name: string): string | undefined {
+    return initScriptName(name);
+  }
+
+  async status(name: string): Promise<ServiceStatus> {
+    const r = await this.run(name, "status");
+    const state = r.code === null ? "unknown" : stateFromStatusExit(r.code);
+    const detail = r.output.trim();
+    return { name, active: state === "active", state, ...(detail ? { detail: withTruncation(detail, r) } : {}) };
+  }
+
+  async change(action: ServiceChange, name: string): Promise<ServiceStatus> {
+    const r = await this.run(name, action);
+    const output = r.output.trim();
+    if (r.code !== 0) {
+      const why = r.code === null ? `killed by ${r.signal}` : describeActionExit(r.code);
+      throw new Fault("backend-failed", `${name} ${action} failed: ${why}${output ? `: ${lastLine(output)}` : ""}`, {
+        backend: "initd",
+        retryable: false,
+        exitCode: r.code,
+        detail: withTruncation(output, r),
+      });
+    }
+    const after = await this.status(name);
+    return output ? { ...after, detail: withTruncation(output, r) } : after;
+  }
+
+  async existing(): Promise<string[]> {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+    return entries.filter((e) => e.isFile() && initScriptName(e.name) !== undefined).map((e) => e.name).sort();
+  }
+
+  close(): void {}
+
+  /** Checks the script, runs it with one argument, and turns a timeout into a Fault. */
+  private async run(name: string, action: string): Promise<BoundedRunResult> {
+    const script = this.checkedScript(name);
+    let r: BoundedRunResult;
+    try {
+      r = await runBounded(script, [action], { env: { ...SCRIPT_ENV }, timeoutMs: this.options.timeoutMs, maxOutputBytes: this.options.maxOutputBytes ?? 64 * 1024 });
+    } catch (e) {
+      throw new Fault("backend-failed", `${name} ${action}: the init script could not be run (${(e as NodeJS.ErrnoException).code ?? "error"})`, {
+        backend: "initd",
+        retryable: false,
+      });
+    }
+    if (r.timedOut) {
+      throw new Fault("timeout", `${name} ${action}: the init script did not finish within ${this.options.timeoutMs} ms and was killed`, {
+        timeoutMs: this.options.timeoutMs,
+      });
+    }
+    return r;
+  }
+
+  /** The script's path, once it is known to be safe to run as root. */
+  private checkedScript(name: string): string {
+    // Callers pass canonical names; checking again keeps a path out of path.join whatever happens.
+    if (initScriptName(name) !== name) throw new Fault("invalid-params", `${JSON.stringify(name)} is not an init script name`, { param: "/name" });
+    const dir = fs.statSync(this.dir, { throwIfNoEntry: false });
+    if (!dir?.isDirectory()) throw new NotFoundFault(`no init script ${name} (there is no init script directory)`, name);
+    const unsafeDir = unsafe(dir);
+    if (unsafeDir) throw new PolicyDeniedFault(`refusing to run it: the init script directory ${unsafeDir}`, name);
+    const file = path.join(this.dir, name);
+    const st = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (!st) throw new NotFoundFault(`no such service: there is no init script ${name}`, name);
+    if (!st.isFile()) throw new PolicyDeniedFault(`refusing to run it: the init script is not a regular file${st.isSymbolicLink() ? " (a symlink)" : ""}`, name);
+    const unsafeFile = unsafe(st);
+    if (unsafeFile) throw new PolicyDeniedFault(`refusing to run it: the init script ${unsafeFile}`, name);
+    if ((st.mode & 0o100) === 0) {
+      throw new Fault("backend-failed", `${name}: the init script is not executable`, { backend: "initd", retryable: false });
+    }
+    return file;
+  }
+}
+
+/** Why a file or directory is unsafe to trust as root's, or undefined. */
+function unsafe(st: fs.Stats): string | undefined {
+  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
+  if (st.mode & 0o022) return `is writable by ${st.mode & 0o020 ? "its group" : "others"} (mode ${(st.mode & 0o7777).toString(8)})`;
+  return undefined;
+}
+
+function withTruncation(text: string, r: BoundedRunResult): string {
+  return r.truncated ? `${text}\n[output truncated]` : text;
+}
+
+function lastLine(text: string): string {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  return (lines[lines.length - 1] ?? "").slice(0, 200);
+}

@@ -1,0 +1,264 @@
+/**
+ * systemd over D-Bus (dbus-next): `org.freedesktop.systemd1.Manager`'s
+ * StartUnit / StopUnit / RestartUnit / ReloadUnit with mode `replace`, waiting
+ * for the job's `JobRemoved` signal within the timeout, then reading
+ * ActiveState / SubState from the unit.
+ *
+ * It speaks to the bus with plain messages rather than introspected proxies:
+ * one round trip per call, and nothing depends on what introspection answers.
+ * The connection is made on first use and dropped on any bus error, so the
+ * daemon starts even when D-Bus is down and recovers when it comes back.
+ */
+import dbus from "dbus-next";
+import type { ServiceState, ServiceStatus } from "@machina/protocol";
+import { Fault, NotFoundFault } from "../faults.js";
+import type { Logger } from "../logger.js";
+import type { ServiceBackend, ServiceChange } from "./service-backend.js";
+import { systemdUnitName } from "./service-name.js";
+
+const SYSTEMD = "org.freedesktop.systemd1";
+const MANAGER_PATH = "/org/freedesktop/systemd1";
+const MANAGER = "org.freedesktop.systemd1.Manager";
+const UNIT = "org.freedesktop.systemd1.Unit";
+const JOB_REMOVED_MATCH = `type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`;
+
+const METHOD_OF: Record<ServiceChange, string> = {
+  start: "StartUnit",
+  stop: "StopUnit",
+  restart: "RestartUnit",
+  reload: "ReloadUnit",
+};
+
+const STATES: ReadonlySet<string> = new Set(["active", "inactive", "failed", "activating", "deactivating", "reloading"]);
+
+/** How many JobRemoved results are kept for jobs whose reply has not been read yet. */
+const EARLY_RESULTS = 256;
+
+export interface SystemdBackendOptions {
+  /** A D-Bus address (`unix:path=…`); the system bus when absent. */
+  busAddress?: string;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+interface Connection {
+  bus: dbus.MessageBus;
+  /** Job object path → a waiter for its result. */
+  waiting: Map<string, (result: string) => void>;
+  /** Results of jobs removed before anyone waited for them (a job can end before its reply is read). */
+  early: Map<string, string>;
+  /**
+   * Rejects when the connection fails. dbus-next leaves a call whose
+   * connection died pending forever, so every call races this (and a deadline).
+   */
+  lost: Promise<never>;
+}
+
+export class SystemdBackend implements ServiceBackend {
+  readonly kind = "systemd" as const;
+  private connection: Promise<Connection> | undefined;
+  /** The connection being opened or in use; a lost one is forgotten only if it is still this one. */
+  private live: Connection | undefined;
+
+  constructor(private readonly options: SystemdBackendOptions) {}
+
+  canonicalName(name: string): string | undefined {
+    return systemdUnitName(name);
+  }
+
+  async status(name: string): Promise<ServiceStatus> {
+    const c = await this.connect();
+    let unitPath: string;
+    try {
+      // LoadUnit, not GetUnit: a unit that is stopped may not be loaded at all.
+      unitPath = String((await this.call(c, MANAGER_PATH, MANAGER, "LoadUnit", "s", [name]))[0]);
+    } catch (e) {
+      throw this.fault(e, name, "status");
+    }
+    return this.readUnit(c, name, unitPath);
+  }
+
+  async change(action: ServiceChange, name: string): Promise<ServiceStatus> {
+    const c = await this.connect();
+    let job: string;
+    const deadline = Date.now() + this.options.timeoutMs;
+    try {
+      job = String((await this.call(c, MANAGER_PATH, MANAGER, METHOD_OF[action], "ss", [name, "replace"]))[0]);
+    } catch (e) {
+      throw this.fault(e, name, action);
+    }
+    const result = await this.jobResult(c, job, Math.max(1, deadline - Date.now()), name, action);
+    const after = await this.status(name);
+    if (result !== "done") {
+      throw new Fault("backend-failed", `${name} ${action}: the systemd job ended "${result}" (unit now ${after.state}${after.subState ? `/${after.subState}` : ""})`, {
+        backend: "systemd",
+        retryable: result === "timeout" || result === "canceled",
+        detail: `job result: ${result}`,
+      });
+    }
+    return after;
+  }
+
+  async existing(): Promise<string[]> {
+    const c = await this.connect();
+    const names = new Set<string>();
+    try {
+      // Loaded units (instances of templates appear only here) …
+      const [units] = await this.call(c, MANAGER_PATH, MANAGER, "ListUnits", "", []);
+      for (const u of units as unknown[][]) {
+        const id = String(u[0]);
+        const load = String(u[2]);
+        if (id.endsWith(".service") && load !== "not-found") names.add(id);
+      }
+      // … and unit files, which exist whether loaded or not (templates themselves cannot be run).
+      const [files] = await this.call(c, MANAGER_PATH, MANAGER, "ListUnitFiles", "", []);
+      for (const f of files as unknown[][]) {
+        const id = String(f[0]).split("/").pop() ?? "";
+        if (id.endsWith(".service") && !id.includes("@.")) names.add(id);
+      }
+    } catch (e) {
+      throw this.fault(e, "(list)", "list");
+    }
+    return [...names].filter((n) => systemdUnitName(n) === n).sort();
+  }
+
+  close(): void {
+    const c = this.connection;
+    this.connection = undefined;
+    this.live = undefined;
+    void c?.then((conn) => conn.bus.disconnect()).catch(() => undefined);
+  }
+
+  private async readUnit(c: Connection, name: string, unitPath: string): Promise<ServiceStatus> {
+    let props: Record<string, dbus.Variant>;
+    try {
+      props = (await this.call(c, unitPath, "org.freedesktop.DBus.Properties", "GetAll", "s", [UNIT]))[0] as Record<string, dbus.Variant>;
+    } catch (e) {
+      throw this.fault(e, name, "status");
+    }
+    const text = (k: string) => (props[k] === undefined ? undefined : String(props[k]!.value));
+    const load = text("LoadState");
+    if (load === "not-found") throw new NotFoundFault(`no such service: systemd has no unit ${name}`, name);
+    const active = text("ActiveState") ?? "unknown";
+    const state: ServiceState = STATES.has(active) ? (active as ServiceState) : "unknown";
+    const sub = text("SubState");
+    const since = timestamp(props.StateChangeTimestamp?.value);
+    return {
+      name,
+      active: state === "active" || state === "reloading",
+      state,
+      ...(sub ? { subState: sub } : {}),
+      ...(load && load !== "loaded" ? { detail: `unit ${load}` } : {}),
+      ...(since ? { since } : {}),
+    };
+  }
+
+  private jobResult(c: Connection, job: string, ms: number, name: string, action: string): Promise<string> {
+    const early = c.early.get(job);
+    if (early !== undefined) {
+      c.early.delete(job);
+      return Promise.resolve(early);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        c.waiting.delete(job);
+        reject(new Fault("timeout", `${name} ${action}: the systemd job did not finish within ${this.options.timeoutMs} ms`, { timeoutMs: this.options.timeoutMs }));
+      }, ms);
+      c.waiting.set(job, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+    });
+  }
+
+  private connect(): Promise<Connection> {
+    this.connection ??= this.open().catch((e) => {
+      this.connection = undefined;
+      this.options.logger.warn(`cannot reach systemd over D-Bus: ${(e as Error).message}`);
+      throw new Fault("backend-failed", "cannot reach systemd over D-Bus", { backend: "systemd", retryable: true });
+    });
+    return this.connection;
+  }
+
+  private async open(): Promise<Connection> {
+    // sessionBus() is dbus-next's "connect to this address"; the bus is whatever the address names.
+    const bus = this.options.busAddress ? dbus.sessionBus({ busAddress: this.options.busAddress }) : dbus.systemBus();
+    let markLost!: (e: unknown) => void;
+    const lost = new Promise<never>((_, reject) => (markLost = reject));
+    lost.catch(() => undefined);
+    const c: Connection = { bus, waiting: new Map(), early: new Map(), lost };
+    this.live = c;
+    bus.on("error", (e: unknown) => {
+      markLost(e);
+      this.options.logger.warn(`D-Bus connection lost: ${(e as Error)?.message ?? e}`);
+      if (this.live === c) {
+        this.live = undefined;
+        this.connection = undefined;
+      }
+      for (const w of c.waiting.values()) w("disconnected");
+      c.waiting.clear();
+    });
+    bus.on("message", (msg: dbus.Message) => {
+      if (msg.type !== dbus.MessageType.SIGNAL || msg.interface !== MANAGER || msg.member !== "JobRemoved") return;
+      const [, job, , result] = msg.body as [number, string, string, string];
+      const waiter = c.waiting.get(job);
+      if (waiter) {
+        c.waiting.delete(job);
+        waiter(result);
+      } else {
+        c.early.set(job, result);
+        if (c.early.size > EARLY_RESULTS) c.early.delete(c.early.keys().next().value!);
+      }
+    });
+    // The match rule goes first, and D-Bus keeps a connection's messages in order: no
+    // JobRemoved of a job queued later can be missed. Subscribe makes systemd send them.
+    try {
+      await this.call(c, "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [JOB_REMOVED_MATCH], "org.freedesktop.DBus");
+      await this.call(c, MANAGER_PATH, MANAGER, "Subscribe", "", []);
+    } catch (e) {
+      if (this.live === c) this.live = undefined;
+      bus.disconnect();
+      throw e;
+    }
+    return c;
+  }
+
+  private async call(c: Connection, objectPath: string, iface: string, member: string, signature: string, body: unknown[], destination = SYSTEMD): Promise<unknown[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Fault("timeout", `${member}: D-Bus did not answer within ${this.options.timeoutMs} ms`, { timeoutMs: this.options.timeoutMs })),
+        this.options.timeoutMs,
+      );
+    });
+    try {
+      const reply = await Promise.race([c.bus.call(new dbus.Message({ destination, path: objectPath, interface: iface, member, signature, body })), c.lost, deadline]);
+      return reply?.body ?? [];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A D-Bus error as the Fault the client gets; details go to the log. */
+  private fault(e: unknown, name: string, action: string): Fault {
+    if (e instanceof Fault) return e;
+    const type = e instanceof dbus.DBusError ? e.type : "";
+    const text = e instanceof dbus.DBusError ? e.text : (e as Error)?.message;
+    if (type === "org.freedesktop.systemd1.NoSuchUnit" || type === "org.freedesktop.systemd1.LoadFailed") {
+      return new NotFoundFault(`no such service: systemd has no unit ${name}`, name);
+    }
+    this.options.logger.warn(`systemd ${action} ${name}: ${type || "error"}: ${text}`);
+    if (type.startsWith("org.freedesktop.systemd1.") || type === "org.freedesktop.DBus.Error.AccessDenied") {
+      return new Fault("backend-failed", `${name} ${action}: systemd refused: ${text ?? type}`, { backend: "systemd", retryable: false, detail: type });
+    }
+    return new Fault("backend-failed", `${name} ${action}: D-Bus call failed`, { backend: "systemd", retryable: true, detail: type || undefined });
+  }
+}
+
+/** systemd's µs-since-epoch timestamps (0: never) as ISO 8601. */
+function timestamp(value: unknown): string | undefined {
+  if (typeof value !== "bigint" && typeof value !== "number") return undefined;
+  const us = BigInt(value);
+  if (us <= 0n) return undefined;
+  return new Date(Number(us / 1000n)).toISOString();
+}
