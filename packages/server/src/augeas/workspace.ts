@@ -17,6 +17,7 @@ import { checkContainment } from "./containment.js";
 import { changedSince, readText, snapshotFile, type FileSnapshot } from "./snapshots.js";
 import { unifiedDiff } from "./unified-diff.js";
 import { augeasFault } from "./augeas-fault.js";
+import { removeNewSaveTempFiles, saveTempFiles } from "./save-temp-files.js";
 
 /** A policy file and what became of it at the last load. */
 export interface WorkspaceFile {
@@ -117,8 +118,9 @@ export class AugeasWorkspace {
    * not half-way through the save). Answers the files written.
    */
   save(engine: ModifiedChecker): string[] {
+    const candidates = this.filesToWrite(engine);
     const toWrite: string[] = [];
-    for (const file of this.filesToWrite(engine)) {
+    for (const file of candidates) {
       const wf = this.files.get(file);
       if (!wf || wf.rule.write.length === 0) throw new PolicyDeniedFault("the policy does not let this file be written", file);
       const contained = checkContainment(this.root, file);
@@ -126,16 +128,32 @@ export class AugeasWorkspace {
       const snapshot = this.snapshots.get(file);
       const why = snapshot ? changedSince(this.root, file, snapshot) : "it was not loaded";
       if (why) throw new ConflictFault(file, why);
-      if (this.previewText(file) !== readText(this.root, file)) toWrite.push(file);
+      // With several files, every new text is produced before anything is
+      // written, so a failing put cannot leave the save half done. With one,
+      // libaugeas' own save is that check and costs no second put (the put is
+      // most of a save's time): it writes a temporary file and renames it only
+      // once the put succeeded, and leaves a file whose text is unchanged alone.
+      if (candidates.length === 1 || this.previewText(file) !== readText(this.root, file)) toWrite.push(file);
     }
     let written: string[] = [];
     if (toWrite.length > 0) {
       // Set right before each save so nothing a client did can change how files are written.
       this.aug.set("/augeas/save", "overwrite");
+      const temps = saveTempFiles(this.root, toWrite);
       try {
         this.aug.save();
       } catch (e) {
-        throw augeasFault(e);
+        for (const f of removeNewSaveTempFiles(this.root, toWrite, temps)) this.logger.warn(`removed ${f}, left behind by the failed save`);
+        // libaugeas marks the tree clean even when the save failed, so a retry
+        // would write nothing and report success: rebuild the pending edits
+        // (the files on disk are unchanged) so they stay pending for real.
+        try {
+          this.rollback(this.journal.length);
+        } catch (replay) {
+          this.logger.error("could not restore the pending edits after a failed save; discarding them", replay);
+          this.reset();
+        }
+        throw augeasFault(e, toWrite.length === 1 ? toWrite[0] : undefined);
       }
       // Only read the events of this save: libaugeas clears them when it saves, so
       // without a save they name the files an earlier save (even an earlier

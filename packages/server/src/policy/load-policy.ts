@@ -31,6 +31,8 @@ export interface PolicyCheck {
   /** Present when there are no errors. */
   policy?: Policy;
   problems: PolicyProblem[];
+  /** The line of a key such as `augeas.file[1].lens`, for checks made after parsing (policy check's lens probe). */
+  lineOf: KeyLineIndex;
 }
 
 /** Parses and validates policy text; throws PolicyError on any error (warnings are dropped). */
@@ -64,14 +66,20 @@ export function analysePolicy(text: string, sourceName: string, options: ParsePo
   } catch (err) {
     if (err instanceof TomlError) {
       const message = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
-      return { problems: [{ severity: "error", key: "", line: err.line, message: `TOML syntax: ${message}` }] };
+      return { problems: [{ severity: "error", key: "", line: err.line, message: `TOML syntax: ${message}` }], lineOf: () => undefined };
     }
     throw err;
   }
-  const v = new Validator(indexKeyLines(text));
+  const lineOf = indexKeyLines(text);
+  const v = new Validator(lineOf);
   const policy = v.policy(doc, sourceName, options);
-  const problems = v.problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-  return problems.some((p) => p.severity === "error") ? { problems } : { policy, problems };
+  const problems = sortProblems(v.problems);
+  return problems.some((p) => p.severity === "error") ? { problems, lineOf } : { policy, problems, lineOf };
+}
+
+/** Source order; problems without a line (missing keys) last. */
+export function sortProblems(problems: PolicyProblem[]): PolicyProblem[] {
+  return problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
 }
 
 type Table = Record<string, unknown>;
