@@ -1,0 +1,267 @@
+/**
+ * A REAL install onto this machine, as root, driven through the SysV init
+ * script: `make install`, `/etc/init.d/machina start`, `status` (0), a client
+ * call through the default socket by a non-root member of the socket's group
+ * (a throwaway user and group made for the test), a refusal for a user outside
+ * it, `restart`, `reload`, `stop`, `status` (3), no process, socket or pid file
+ * left behind, then `make uninstall`: everything gone but the policy and the
+ * secret. Teardown removes those, the user, the group, the logs and the
+ * directories the install created, so the machine is left as it was found.
+ *
+ * It refuses to run (fails) where machina is already installed, rather than
+ * replace a real installation.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { describeRun, runCommand, SYSTEM_PATH } from "./harness/command.js";
+import type { RunResult } from "./harness/daemon.js";
+import { waitFor } from "./harness/wait.js";
+
+const PREFIX = "/usr/local";
+const INSTALLED = [
+  "/usr/local/lib/machina",
+  "/usr/local/sbin/machinad",
+  "/usr/local/bin/machina",
+  "/etc/init.d/machina",
+  "/etc/default/machina",
+  "/usr/local/lib/systemd/system/machina.socket",
+  "/usr/local/lib/systemd/system/machina.service",
+];
+const POLICY = "/etc/machina/policy.toml";
+const SECRET = "/etc/machina/secret";
+const RUNDIR = "/run/machina";
+const SOCKET = "/run/machina/machina.sock";
+const PIDFILE = "/run/machina/machinad.pid";
+/** Directories install or the init script may create; those absent before are removed after. */
+const CREATED_DIRS = ["/usr/local/lib/systemd/system", "/usr/local/lib/systemd", "/usr/local/sbin", "/usr/local/bin", "/etc/default", "/etc/init.d", "/etc/machina", "/var/log/machina", RUNDIR];
+
+const suffix = randomBytes(3).toString("hex");
+const GROUP = `machina-it-${suffix}`;
+const USER = `machina-it-${suffix}`;
+const absentBefore = CREATED_DIRS.filter((d) => !fs.existsSync(d));
+let userMade = false;
+let groupMade = false;
+
+/** The init script runs with the environment `service` gives it; SYSTEMCTL_SKIP_REDIRECT keeps
+ * /lib/lsb/init-functions from handing it to systemctl on machines where systemd is PID 1. */
+const INIT_ENV = { PATH: SYSTEM_PATH, LANG: "C", SYSTEMCTL_SKIP_REDIRECT: "1" };
+
+function initScript(action: string): Promise<RunResult> {
+  return runCommand("/etc/init.d/machina", [action], { env: INIT_ENV, timeoutMs: 180_000 });
+}
+
+function make(target: string): Promise<RunResult> {
+  return runCommand("make", ["--no-print-directory", target, `PREFIX=${PREFIX}`, "SYSCONFDIR=/etc", `GROUP=${GROUP}`, `NODE=${process.execPath}`], { timeoutMs: 300_000 });
+}
+
+/** Runs the installed `machina` as USER (primary group GROUP), with an empty environment: default socket and secret. */
+function machinaAs(user: string, group: string, args: string[]): Promise<RunResult> {
+  return runCommand("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "--reset-env", "/usr/local/bin/machina", ...args], { cwd: "/", env: {} });
+}
+
+function daemonPid(): number {
+  return Number(fs.readFileSync(PIDFILE, "utf8").trim());
+}
+
+/** A process that exists and is not a zombie (the daemon's parent is init, which may reap late). */
+function alive(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state !== "Z" && state !== "X";
+}
+
+function hostnameOnDisk(): string {
+  return fs.readFileSync("/etc/hostname", "utf8").trim();
+}
+
+before(async () => {
+  const present = [...INSTALLED, POLICY, SECRET, SOCKET].filter((p) => fs.existsSync(p));
+  assert.deepEqual(present, [], "machina is already installed on this machine; this test would replace it");
+  const g = await runCommand("groupadd", [GROUP]);
+  assert.equal(g.code, 0, describeRun(g));
+  groupMade = true;
+  const u = await runCommand("useradd", ["--no-create-home", "--gid", GROUP, "--shell", "/usr/sbin/nologin", USER]);
+  assert.equal(u.code, 0, describeRun(u));
+  userMade = true;
+});
+
+after(async () => {
+  // Whatever happened above: no daemon, no installed files, no test user, nothing we created.
+  if (fs.existsSync("/etc/init.d/machina")) await initScript("stop");
+  if (fs.existsSync(PIDFILE)) {
+    const pid = daemonPid();
+    if (pid > 1 && alive(pid)) process.kill(pid, "SIGKILL");
+  }
+  if (INSTALLED.some((p) => fs.existsSync(p))) await make("uninstall");
+  fs.rmSync("/etc/machina", { recursive: true, force: true });
+  fs.rmSync("/var/log/machina", { recursive: true, force: true });
+  fs.rmSync(RUNDIR, { recursive: true, force: true });
+  for (const dir of absentBefore) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // not empty, or already gone: not ours to remove then
+    }
+  }
+  if (userMade) await runCommand("userdel", [USER]);
+  if (groupMade) await runCommand("groupdel", [GROUP]);
+});
+
+test("make install, then the init script: start, status, a client call as a group member, restart, stop, status", async () => {
+  const install = await make("install");
+  assert.equal(install.code, 0, describeRun(install));
+  for (const p of [...INSTALLED, POLICY, SECRET]) assert.ok(fs.existsSync(p), `${p} installed`);
+  // The secret: readable by root and the web application's group only.
+  const secret = fs.statSync(SECRET);
+  assert.equal((secret.mode & 0o777).toString(8), "640");
+  assert.equal(secret.uid, 0);
+  const gid = Number((await runCommand("getent", ["group", GROUP])).stdout.split(":")[2]);
+  assert.equal(secret.gid, gid);
+
+  const start = await initScript("start");
+  assert.equal(start.code, 0, `start: ${describeRun(start)}`);
+  const running = await initScript("status");
+  assert.equal(running.code, 0, `status: ${describeRun(running)}`);
+
+  // The socket directory is root's and 0755; the socket root:GROUP 0660.
+  const dir = fs.statSync(RUNDIR);
+  assert.equal(dir.uid, 0);
+  assert.equal((dir.mode & 0o777).toString(8), "755");
+  const sock = fs.statSync(SOCKET);
+  assert.ok(sock.isSocket());
+  assert.equal(sock.uid, 0);
+  assert.equal(sock.gid, gid);
+  assert.equal((sock.mode & 0o777).toString(8), "660");
+  const firstPid = daemonPid();
+  assert.ok(alive(firstPid));
+
+  // A member of the group reads the hostname through the default socket and secret.
+  const get = await machinaAs(USER, GROUP, ["get", "/files/etc/hostname/hostname"]);
+  assert.equal(get.code, 0, `machina get as ${USER}: ${describeRun(get)}`);
+  assert.equal(get.stdout.trim(), hostnameOnDisk());
+  // The default policy is read-only: a write is refused, and the file is untouched.
+  const before = fs.readFileSync("/etc/hostname");
+  const set = await machinaAs(USER, GROUP, ["set", "/files/etc/hostname/hostname", "changed-by-test"]);
+  assert.equal(set.code, 1, describeRun(set));
+  assert.match(set.stderr, /^machina: policy-denied: /);
+  assert.deepEqual(fs.readFileSync("/etc/hostname"), before);
+  // Someone outside the group can neither read the secret nor use the socket.
+  const outsider = await machinaAs("nobody", "nogroup", ["get", "/files/etc/hostname/hostname"]);
+  assert.equal(outsider.code, 3, describeRun(outsider));
+
+  const restart = await initScript("restart");
+  assert.equal(restart.code, 0, `restart: ${describeRun(restart)}`);
+  const secondPid = daemonPid();
+  assert.notEqual(secondPid, firstPid);
+  assert.equal(alive(firstPid), false, "the old daemon is gone");
+  assert.equal((await initScript("status")).code, 0);
+  const again = await waitFor(async () => {
+    const r = await machinaAs(USER, GROUP, ["get", "/files/etc/hostname/hostname"]);
+    return r.code === 3 && /busy/.test(r.stderr) ? undefined : r;
+  }, "the restarted daemon to serve a client");
+  assert.equal(again.code, 0, describeRun(again));
+  assert.equal(again.stdout.trim(), hostnameOnDisk());
+
+  // reload = SIGHUP: the policy is read again, the same daemon keeps running.
+  const reload = await initScript("reload");
+  assert.equal(reload.code, 0, `reload: ${describeRun(reload)}`);
+  assert.equal(daemonPid(), secondPid);
+  assert.ok(alive(secondPid));
+
+  const stop = await initScript("stop");
+  assert.equal(stop.code, 0, `stop: ${describeRun(stop)}`);
+  const stopped = await initScript("status");
+  assert.equal(stopped.code, 3, `status after stop: ${describeRun(stopped)}`);
+  assert.equal(alive(secondPid), false, "no daemon process left");
+  assert.deepEqual(fs.readdirSync(RUNDIR), [], "no socket or pid file left behind");
+  const stopAgain = await initScript("stop");
+  assert.equal(stopAgain.code, 0, "stopping a stopped daemon is not an error");
+
+  const uninstall = await make("uninstall");
+  assert.equal(uninstall.code, 0, describeRun(uninstall));
+  assert.deepEqual(INSTALLED.filter((p) => fs.existsSync(p)), [], "everything install laid down is removed");
+  assert.ok(fs.existsSync(POLICY), "the policy is kept");
+  assert.ok(fs.existsSync(SECRET), "the secret is kept");
+});
+
+test("start fails clearly, and leaves nothing running, when the policy is invalid", async () => {
+  const install = await make("install");
+  assert.equal(install.code, 0, describeRun(install));
+  const saved = fs.readFileSync(POLICY);
+  try {
+    fs.writeFileSync(POLICY, "version = 1\n[[augeas.file]]\npath = 'relative/path'\n");
+    const start = await initScript("start");
+    assert.equal(start.code, 1, `start with a broken policy: ${describeRun(start)}`);
+    assert.equal((await initScript("status")).code, 3);
+    assert.equal(fs.existsSync(PIDFILE), false);
+    assert.equal(fs.existsSync(SOCKET), false);
+  } finally {
+    fs.writeFileSync(POLICY, saved);
+  }
+  const uninstall = await make("uninstall");
+  assert.equal(uninstall.code, 0, describeRun(uninstall));
+});
+
+/**
+ * machinad upgrading itself: apt, run by machinad, runs the package's
+ * maintainer script, which runs `/etc/init.d/machina restart`. Waiting for the
+ * daemon to stop would wait for the very call that is waiting for us. The
+ * stand-in for machinad here is a node process (what the init script matches)
+ * whose pid is in the pid file and which runs the init script as its child,
+ * exactly where apt would be.
+ */
+const STAND_IN = `
+const { execFileSync } = require("node:child_process");
+require("node:fs").writeFileSync(${JSON.stringify(PIDFILE)}, process.pid + "\\n");
+let status = 0;
+try { execFileSync("/etc/init.d/machina", [process.argv[1]], { stdio: "ignore", env: ${JSON.stringify(INIT_ENV)} }); }
+catch (e) { status = e.status ?? 99; }
+process.stdout.write("init script exit " + status + "\\n");
+// "linger": the rest of the apt run, until machinad is asked to stop (SIGTERM).
+if (process.argv[2] === "linger") setInterval(() => {}, 1000);
+`;
+
+function runStandIn(action: string, then: "exit" | "linger"): Promise<RunResult> {
+  return runCommand(process.execPath, ["-e", STAND_IN, action, then], { timeoutMs: 120_000 });
+}
+
+test("inside machinad's own package operation, stop does not wait for itself and restart happens once the operation ends", async () => {
+  const install = await make("install");
+  assert.equal(install.code, 0, describeRun(install));
+  fs.mkdirSync(RUNDIR, { recursive: true, mode: 0o755 });
+
+  // stop: the init script leaves the stand-in alone (stopping it would kill it with SIGTERM).
+  const stopResult = await runStandIn("stop", "exit");
+  assert.equal(stopResult.signal, null, describeRun(stopResult));
+  assert.equal(stopResult.code, 0, describeRun(stopResult));
+  assert.match(stopResult.stdout, /^init script exit 0$/m);
+  fs.rmSync(PIDFILE, { force: true });
+
+  // restart: the init script returns at once; a detached helper asks the stand-in to stop
+  // (SIGTERM) and starts a real machinad once it is gone.
+  const result = await runStandIn("restart", "linger");
+  assert.match(result.stdout, /^init script exit 0$/m, describeRun(result));
+  assert.equal(result.signal, "SIGTERM", "the stand-in was asked to stop after the init script returned");
+  await waitFor(async () => ((await initScript("status")).code === 0 ? true : undefined), "the daemon to be started again");
+  const get = await waitFor(async () => {
+    const r = await machinaAs(USER, GROUP, ["get", "/files/etc/hostname/hostname"]);
+    return r.code === 3 ? undefined : r;
+  }, "the restarted daemon to serve a client");
+  assert.equal(get.code, 0, describeRun(get));
+  assert.equal(get.stdout.trim(), hostnameOnDisk());
+  await waitFor(() => (fs.existsSync(path.join(RUNDIR, "restart.pid")) ? undefined : true), "the restart helper to finish");
+
+  const stop = await initScript("stop");
+  assert.equal(stop.code, 0, describeRun(stop));
+  assert.deepEqual(fs.readdirSync(RUNDIR), []);
+  const uninstall = await make("uninstall");
+  assert.equal(uninstall.code, 0, describeRun(uninstall));
+});
