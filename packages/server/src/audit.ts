@@ -44,7 +44,7 @@ export function openAuditLog(file?: string): AuditLog {
           type: "audit",
           ...record,
           peer: { pid: record.peer.pid, uid: record.peer.uid, gid: record.peer.gid },
-          targets: [...new Set(record.targets)],
+          targets: record.targets.length > 1 ? [...new Set(record.targets)] : record.targets,
           durationMs: Math.round(record.durationMs * 1000) / 1000,
         }) + "\n";
       // Synchronous on purpose: an audit line must not be lost if the daemon dies right after the call.

@@ -36,6 +36,16 @@ import { matchesAny, type NodePattern, type PatternSegment } from "./node-patter
 import { shapeCovered, shapeIntersects } from "./pattern-coverage.js";
 import { PolicyDeniedError } from "./policy-errors.js";
 import type { FileRule, Policy } from "./policy-types.js";
+import { BoundedCache, deepFreeze } from "./bounded-cache.js";
+
+/**
+ * How many parsed paths, shape verdicts and resolved node paths the engine
+ * remembers. A panel uses a handful of paths over and over; parsing and the
+ * shape check are pure functions of the string and the policy (and an engine
+ * lives exactly as long as its policy), so remembering them changes no
+ * answer — it only takes them off the per-call path.
+ */
+const CACHE_ENTRIES = 1024;
 
 /** The part of the libaugeas binding the policy engine needs. */
 export interface AugeasTree {
@@ -89,6 +99,10 @@ export class PolicyEngine {
   readonly files: readonly FileRule[];
   private readonly readPatterns: PatternSegment[][];
   private readonly writePatterns: PatternSegment[][];
+  private readonly parsedPaths = new BoundedCache<string, AugeasPath>(CACHE_ENTRIES);
+  /** Shapes known to meet some pattern, keyed by access and shape (refusals are not remembered). */
+  private readonly shapesAllowed = new BoundedCache<string, true>(CACHE_ENTRIES);
+  private readonly nodeRefs = new BoundedCache<string, NodeRef | null>(CACHE_ENTRIES);
 
   constructor(policy: Pick<Policy, "files">) {
     this.files = policy.files;
@@ -142,8 +156,11 @@ export class PolicyEngine {
   }
 
   private ref(resolved: string): NodeRef | undefined {
+    const known = this.nodeRefs.get(resolved);
+    if (known !== undefined) return known ?? undefined;
     const path = canonicalNodePath(resolved);
-    return path === undefined ? undefined : { path, labels: parseNodePath(resolved).map((s) => s.label) };
+    const ref = path === undefined ? null : deepFreeze({ path, labels: parseNodePath(resolved).map((s) => s.label) });
+    return this.nodeRefs.set(resolved, ref) ?? undefined;
   }
 
   private refOrDeny(resolved: string): NodeRef {
@@ -162,11 +179,14 @@ export class PolicyEngine {
 
   /** Refuses, from the shape alone, a path no rule of this kind could ever allow. */
   private requireShape(canonical: string, shape: PatternSegment[], access: Access, what: string): void {
+    const key = shapeKey(access, shape);
+    if (this.shapesAllowed.get(key)) return;
     if (!shapeIntersects(shape, access === "read" ? this.readPatterns : this.writePatterns)) {
       const fixed = shape.every((s) => s.kind === "label");
       if (fixed) this.deny(canonical, shape.map((s) => (s as { label: string }).label), access, what);
       throw new PolicyDeniedError(canonical, `${what}: no ${access} pattern of any [[augeas.file]] matches a node this path could name`);
     }
+    this.shapesAllowed.set(key, true);
   }
 
   /**
@@ -177,6 +197,7 @@ export class PolicyEngine {
    */
   private checkPredicates(tree: AugeasTree, steps: readonly PathStep[]): void {
     steps.forEach((step, i) => {
+      if (step.predicates.length === 0) return;
       const shapeBefore = stepsShape(steps, i + 1);
       const before = i === 0 ? "" : serialiseSteps(steps.slice(0, i), true);
       step.predicates.forEach((pred, j) => {
@@ -200,7 +221,9 @@ export class PolicyEngine {
   }
 
   private parse(path: string | AugeasPath): AugeasPath {
-    return typeof path === "string" ? parseAugeasPath(path) : path;
+    if (typeof path !== "string") return path;
+    // Only paths that parsed are remembered: a rejected one is re-parsed (and re-refused) each time.
+    return this.parsedPaths.get(path) ?? this.parsedPaths.set(path, deepFreeze(parseAugeasPath(path)));
   }
 
   /** `match`: the readable nodes the path resolves to; unreadable ones are silently left out. */
@@ -485,6 +508,13 @@ function parentPath(path: string): string {
     else if (path[i] === "/") lastSlash = i;
   }
   return path.slice(0, lastSlash);
+}
+
+/** An unambiguous key for a shape (labels are length-prefixed, so no label can forge a separator). */
+function shapeKey(access: Access, shape: readonly PatternSegment[]): string {
+  let key = access;
+  for (const s of shape) key += s.kind === "label" ? `/${s.label.length}:${s.label}` : `/${s.kind}`;
+  return key;
 }
 
 function describeShape(shape: readonly PatternSegment[]): string {
