@@ -1,25 +1,42 @@
 #!/usr/bin/env node
 // Installs what machina needs on a Debian machine, or says in one line what to run:
-// system packages (libaugeas-dev, augeas-lenses, augeas-tools, pkg-config) through apt-get
-// when run as root, then the npm dependencies. Idempotent and quick when all is there.
+// system packages through apt-get when run as root (the REQUIREMENTS table below), then
+// the npm dependencies. Idempotent and quick when all is there.
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const APT_PACKAGES = ["libaugeas-dev", "augeas-lenses", "augeas-tools", "pkg-config"];
+// What each part needs from Debian, and how to tell whether it is there. `npm start` and
+// `npm run setup` need only the "run" set; `npm test` (setup.mjs --for test) needs both.
+const REQUIREMENTS = [
+  { pkg: "libaugeas-dev", for: "run", present: () => have("pkg-config", ["--exists", "augeas"]) },
+  { pkg: "pkg-config", for: "run", present: () => have("pkg-config", ["--version"]) },
+  { pkg: "augeas-lenses", for: "run", present: () => fs.existsSync("/usr/share/augeas/lenses/dist/hosts.aug") },
+  { pkg: "augeas-tools", for: "run", present: () => have("augtool", ["--version"]) }, // augtool: the benchmark's baseline
+  { pkg: "tzdata", for: "run", present: () => fs.existsSync("/usr/share/zoneinfo/tzdata.zi") }, // system.setTimezone's zone list
+  { pkg: "g++", for: "run", present: () => have("g++", ["--version"]) }, // node-gyp builds the two native addons
+  { pkg: "make", for: "run", present: () => have("make", ["--version"]) }, // node-gyp, and make install
+  { pkg: "devscripts", for: "test", present: () => have("checkbashisms", ["--version"]) }, // the init script's bashism check
+  { pkg: "systemd", for: "test", present: () => have("systemd-analyze", ["--version"]) }, // systemd-analyze verify of the units
+  { pkg: "dbus", for: "test", present: () => have("dbus-daemon", ["--version"]) }, // a private bus for the systemd backend's tests
+  { pkg: "chromium", for: "test", present: () => fs.existsSync("/usr/bin/chromium") }, // the web panel's browser test
+  { pkg: "python3", for: "test", present: () => have("python3", ["--version"]) }, // socket activation and dpkg-lock helpers
+];
+
+const purpose = process.argv.includes("--for") ? process.argv[process.argv.indexOf("--for") + 1] : "run";
+if (purpose !== "run" && purpose !== "test") {
+  console.error("usage: node scripts/setup.mjs [--for run|test]");
+  process.exit(2);
+}
 
 function have(cmd, args) {
   return spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
 }
 
 function missingSystemPackages() {
-  const missing = [];
-  if (!have("pkg-config", ["--exists", "augeas"])) missing.push("libaugeas-dev", "pkg-config");
-  if (!fs.existsSync("/usr/share/augeas/lenses/dist/hosts.aug")) missing.push("augeas-lenses");
-  if (!have("augtool", ["--version"])) missing.push("augeas-tools");
-  return [...new Set(missing)];
+  return REQUIREMENTS.filter((r) => (purpose === "test" || r.for === "run") && !r.present()).map((r) => r.pkg);
 }
 
 function run(cmd, args, opts = {}) {
@@ -31,12 +48,12 @@ const missing = missingSystemPackages();
 if (missing.length > 0) {
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !have("apt-get", ["--version"])) {
-    console.error(`setup: missing system packages; run: sudo apt-get install -y ${APT_PACKAGES.join(" ")}`);
+    console.error(`setup: missing system packages; run: sudo apt-get install -y ${missing.join(" ")}`);
     process.exit(1);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   run("apt-get", ["update", "-qq"], { env });
-  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...APT_PACKAGES], { env });
+  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { env });
 }
 
 // npm dependencies: install when node_modules is missing or older than the lock file.

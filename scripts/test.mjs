@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every test (unit tests beside the code, cross-package tests in test/) with node's test
 // runner, then prints one summary line CI can read: "N passed, N failed".
+// Each test may take at most 10 minutes, so a hang fails the run instead of stalling CI.
 // Usage: node scripts/test.mjs [name-filter]
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -28,14 +29,16 @@ if (files.length === 0) {
 }
 if (process.getuid?.() !== 0) console.warn("test: not running as root; tests that need root (daemon sockets owned by root, init scripts, apt) will fail");
 
-const tap = path.join(repo, "test-results", "results.tap");
+// One TAP file per run, so two runs at once cannot mix up their summaries.
+const tap = path.join(repo, "test-results", `results.${process.pid}.tap`);
 fs.mkdirSync(path.dirname(tap), { recursive: true });
 const result = spawnSync(
   process.execPath,
-  ["--test", "--test-concurrency=2", "--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files],
+  ["--test", "--test-concurrency=2", "--test-timeout=600000", "--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files],
   { cwd: repo, stdio: "inherit" },
 );
 const text = fs.existsSync(tap) ? fs.readFileSync(tap, "utf8") : "";
+fs.rmSync(tap, { force: true });
 const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, "m").exec(text)?.[1] ?? "0");
 const passed = count("pass");
 const failed = count("fail") + count("cancelled");
