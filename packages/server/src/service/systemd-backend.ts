@@ -9,12 +9,24 @@
  * The connection is made on first use and dropped on any bus error, so the
  * daemon starts even when D-Bus is down and recovers when it comes back.
  */
-import dbus from "dbus-next";
+import type * as DBus from "dbus-next";
 import type { ServiceState, ServiceStatus } from "@machina/protocol";
 import { Fault, NotFoundFault } from "../faults.js";
 import type { Logger } from "../logger.js";
 import type { ServiceBackend, ServiceChange } from "./service-backend.js";
 import { systemdUnitName } from "./service-name.js";
+
+// dbus-next is loaded on first use: most machines run the init-script backend,
+// and loading it costs a noticeable share of the daemon's start-up.
+let dbusModule: typeof DBus | undefined;
+async function loadDbus(): Promise<typeof DBus> {
+  dbusModule ??= ((await import("dbus-next")) as unknown as { default: typeof DBus }).default;
+  return dbusModule;
+}
+function loadedDbus(): typeof DBus {
+  if (!dbusModule) throw new Error("dbus-next used before the first connection");
+  return dbusModule;
+}
 
 const SYSTEMD = "org.freedesktop.systemd1";
 const MANAGER_PATH = "/org/freedesktop/systemd1";
@@ -42,7 +54,7 @@ export interface SystemdBackendOptions {
 }
 
 interface Connection {
-  bus: dbus.MessageBus;
+  bus: DBus.MessageBus;
   /** Job object path → a waiter for its result. */
   waiting: Map<string, (result: string) => void>;
   /** Results of jobs removed before anyone waited for them (a job can end before its reply is read). */
@@ -130,9 +142,9 @@ export class SystemdBackend implements ServiceBackend {
   }
 
   private async readUnit(c: Connection, name: string, unitPath: string): Promise<ServiceStatus> {
-    let props: Record<string, dbus.Variant>;
+    let props: Record<string, DBus.Variant>;
     try {
-      props = (await this.call(c, unitPath, "org.freedesktop.DBus.Properties", "GetAll", "s", [UNIT]))[0] as Record<string, dbus.Variant>;
+      props = (await this.call(c, unitPath, "org.freedesktop.DBus.Properties", "GetAll", "s", [UNIT]))[0] as Record<string, DBus.Variant>;
     } catch (e) {
       throw this.fault(e, name, "status");
     }
@@ -181,6 +193,7 @@ export class SystemdBackend implements ServiceBackend {
   }
 
   private async open(): Promise<Connection> {
+    const dbus = await loadDbus();
     // sessionBus() is dbus-next's "connect to this address"; the bus is whatever the address names.
     const bus = this.options.busAddress ? dbus.sessionBus({ busAddress: this.options.busAddress }) : dbus.systemBus();
     let markLost!: (e: unknown) => void;
@@ -198,7 +211,7 @@ export class SystemdBackend implements ServiceBackend {
       for (const w of c.waiting.values()) w("disconnected");
       c.waiting.clear();
     });
-    bus.on("message", (msg: dbus.Message) => {
+    bus.on("message", (msg: DBus.Message) => {
       if (msg.type !== dbus.MessageType.SIGNAL || msg.interface !== MANAGER || msg.member !== "JobRemoved") return;
       const [, job, , result] = msg.body as [number, string, string, string];
       const waiter = c.waiting.get(job);
@@ -232,7 +245,7 @@ export class SystemdBackend implements ServiceBackend {
       );
     });
     try {
-      const reply = await Promise.race([c.bus.call(new dbus.Message({ destination, path: objectPath, interface: iface, member, signature, body })), c.lost, deadline]);
+      const reply = await Promise.race([c.bus.call(new (loadedDbus().Message)({ destination, path: objectPath, interface: iface, member, signature, body })), c.lost, deadline]);
       return reply?.body ?? [];
     } finally {
       clearTimeout(timer);
@@ -242,8 +255,9 @@ export class SystemdBackend implements ServiceBackend {
   /** A D-Bus error as the Fault the client gets; details go to the log. */
   private fault(e: unknown, name: string, action: string): Fault {
     if (e instanceof Fault) return e;
-    const type = e instanceof dbus.DBusError ? e.type : "";
-    const text = e instanceof dbus.DBusError ? e.text : (e as Error)?.message;
+    const dbusError = dbusModule !== undefined && e instanceof dbusModule.DBusError ? e : undefined;
+    const type = dbusError ? dbusError.type : "";
+    const text = dbusError ? dbusError.text : (e as Error)?.message;
     if (type === "org.freedesktop.systemd1.NoSuchUnit" || type === "org.freedesktop.systemd1.LoadFailed") {
       return new NotFoundFault(`no such service: systemd has no unit ${name}`, name);
     }
