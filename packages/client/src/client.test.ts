@@ -165,6 +165,36 @@ test("an unsolicited busy error (id: null) fails the connect with BusyError", as
   );
 });
 
+test("waitIfBusyMs retries while the daemon is busy, and still fails with BusyError when it stays busy", async () => {
+  let refused = 0;
+  await withServer(
+    {
+      onConnection: (c) => {
+        if (refused >= 2) return true;
+        refused++;
+        c.end({ jsonrpc: "2.0", id: null, error: wireErrorBody("busy", "another client holds the session") });
+        return false;
+      },
+    },
+    async (server) => {
+      const m = await connect(optionsFor(server, { waitIfBusyMs: 5000 }));
+      await m.close();
+      assert.equal(refused, 2, "the third attempt got the session");
+    },
+  );
+  await withServer(
+    {
+      onConnection: (c) => {
+        c.end({ jsonrpc: "2.0", id: null, error: wireErrorBody("busy", "another client holds the session") });
+        return false;
+      },
+    },
+    async (server) => {
+      await assert.rejects(connect(optionsFor(server, { waitIfBusyMs: 150 })), BusyError);
+    },
+  );
+});
+
 function wireErrorBody(kind: (typeof ERROR_KINDS)[number], message: string, data: Record<string, unknown> = {}) {
   const a = wireError(kind, message, data);
   assert.ok(a && "error" in a);

@@ -20,7 +20,7 @@ import {
   type ResultOf,
 } from "@machina/protocol";
 import { Connection, openSocket } from "./connection.js";
-import { ConnectionError, TimeoutError } from "./errors.js";
+import { BusyError, ConnectionError, TimeoutError } from "./errors.js";
 import { authenticate, type ServerInfo } from "./handshake.js";
 import { loadKey, type SecretSource } from "./secret.js";
 import { checkSocketOwner } from "./socket-owner.js";
@@ -88,6 +88,13 @@ export interface ConnectOptions {
    * for tests and sandboxes only.
    */
   trustedSocketOwner?: number | null;
+  /**
+   * How long to keep trying while the daemon answers `busy` (another client holds
+   * its one session), in ms; default 0: reject with `BusyError` at once. Useful
+   * for short-lived clients such as the CLI, which may start while the previous
+   * one's session is still closing.
+   */
+  waitIfBusyMs?: number;
 }
 
 function fromEnv(name: string): string | undefined {
@@ -184,28 +191,41 @@ export class MachinaClient {
 export async function connect(options: ConnectOptions = {}): Promise<MachinaClient> {
   const socketPath = options.socket ?? defaultSocketPath();
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const deadline = Date.now() + connectTimeoutMs;
-  const remaining = (): number => Math.max(1, deadline - Date.now());
   const source: SecretSource =
     options.secret !== undefined ? { secret: options.secret } : { secretFile: options.secretFile ?? defaultSecretFile() };
+  const busyDeadline = Date.now() + Math.max(0, options.waitIfBusyMs ?? 0);
 
   const key = await loadKey(source);
   try {
     const trusted = options.trustedSocketOwner === undefined ? DEFAULT_TRUSTED_SOCKET_OWNER : options.trustedSocketOwner;
-    if (trusted !== null) await checkSocketOwner(socketPath, trusted);
-    const socket = await openSocket(socketPath, AbortSignal.timeout(remaining()));
-    const connection = new Connection(socket, socketPath, { maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
-    try {
-      const server = await authenticate(connection, key, remaining);
-      return new MachinaClient(connection, server, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
-    } catch (error) {
-      await connection.close();
-      if (error instanceof TimeoutError) {
-        throw new ConnectionError(`${socketPath} did not complete the handshake within ${connectTimeoutMs} ms`);
+    for (let attempt = 0; ; attempt++) {
+      if (trusted !== null) await checkSocketOwner(socketPath, trusted);
+      try {
+        return await connectOnce(socketPath, key, connectTimeoutMs, options);
+      } catch (error) {
+        if (!(error instanceof BusyError) || Date.now() >= busyDeadline) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(200, 20 * 2 ** attempt)));
       }
-      throw error;
     }
   } finally {
     key.fill(0);
+  }
+}
+
+/** One connection attempt: open the socket and run the handshake within the connect timeout. */
+async function connectOnce(socketPath: string, key: Uint8Array, connectTimeoutMs: number, options: ConnectOptions): Promise<MachinaClient> {
+  const deadline = Date.now() + connectTimeoutMs;
+  const remaining = (): number => Math.max(1, deadline - Date.now());
+  const socket = await openSocket(socketPath, AbortSignal.timeout(remaining()));
+  const connection = new Connection(socket, socketPath, { maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
+  try {
+    const server = await authenticate(connection, key, remaining);
+    return new MachinaClient(connection, server, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+  } catch (error) {
+    await connection.close();
+    if (error instanceof TimeoutError) {
+      throw new ConnectionError(`${socketPath} did not complete the handshake within ${connectTimeoutMs} ms`);
+    }
+    throw error;
   }
 }

@@ -59,6 +59,9 @@ export interface CliContext {
   session<T>(body: (m: MachinaClient) => Promise<T>): Promise<T>;
 }
 
+/** How long a CLI command waits for the daemon's one session to be free before exiting 3 (busy). */
+export const CLI_WAIT_IF_BUSY_MS = 2000;
+
 export function createContext(globals: GlobalOptions, io: CliIo): CliContext {
   return {
     globals,
@@ -68,6 +71,8 @@ export function createContext(globals: GlobalOptions, io: CliIo): CliContext {
         socket: globals.socket,
         secretFile: globals.secretFile,
         trustedSocketOwner: globals.socketOwner,
+        // A script's previous machina call may still be closing its session.
+        waitIfBusyMs: CLI_WAIT_IF_BUSY_MS,
         ...(globals.timeoutMs === undefined ? {} : { callTimeoutMs: globals.timeoutMs }),
       });
       try {
