@@ -61,7 +61,17 @@ export function parseRelativeAugeasPath(text: string): RelativeAugeasPath {
   parser.checkWhole();
   if (text.startsWith("/")) throw new PathRejectedError(text, "/", "expected a relative path", 0);
   const steps = parser.parseSteps(0);
-  return { steps, canonical: serialiseSteps(steps, false) };
+  return { steps, canonical: serialiseRelativeSteps(steps) };
+}
+
+/**
+ * A relative path as libaugeas must read it on its own (setm's `sub`): its first
+ * label must not start with a bare digit, or pathx reads `2` as the number 2.
+ */
+function serialiseRelativeSteps(steps: readonly PathStep[]): string {
+  return steps
+    .map((step, i) => (i === 0 ? serialiseTest(step.test, true) + step.predicates.map(serialisePredicate).join("") : serialiseStep(step)))
+    .join("/");
 }
 
 /** The canonical text of steps: absolute (`/a/b`) or relative (`a/b`). */

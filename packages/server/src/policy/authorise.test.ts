@@ -210,6 +210,20 @@ describe("writing", () => {
     denied(() => hostsPolicy(`read = ["*"]\nwrite = ["**"]`).authoriseSetm(s.aug, "/files/etc/hosts/*", "alias[. = 'x']"), undefined);
   });
 
+  it("setm with a sub whose first label starts with a digit sets that label, not a number", () => {
+    const t = openSandbox();
+    try {
+      const everything = hostsPolicy(`read = ["**"]\nwrite = ["**"]`);
+      const a = everything.authoriseSetm(t.aug, "/files/etc/hosts/1", "2");
+      assert.equal(a.sub, "\\2");
+      assert.deepEqual(a.targets, ["/files/etc/hosts/1/2"]);
+      assert.equal(t.aug.setm(a.base, a.sub, "x"), 1);
+      assert.equal(t.aug.get("/files/etc/hosts/1/2"), "x");
+    } finally {
+      t.close();
+    }
+  });
+
   it("the authorised canonical paths drive libaugeas to the expected result", () => {
     const t = openSandbox();
     try {
