@@ -84,6 +84,23 @@ test("SIGHUP with an invalid policy keeps serving with the old one", async () =>
   assert.equal(sb.read("/etc/hostname"), "still-served\n");
 });
 
+test("SIGHUP reopens the audit log, so a rotated log loses no line", async () => {
+  const sb = sandbox();
+  const d = await daemon(sb);
+  await withClient(sb, async (m) => void (await m.augeas.get({ path: "/files/etc/hostname/hostname" })));
+  // What logrotate does: move the file away, then signal the daemon.
+  const rotated = `${sb.auditLog}.1`;
+  await waitFor(() => fs.readFileSync(sb.auditLog, "utf8").includes('"augeas.get"'), "the first audit line");
+  fs.renameSync(sb.auditLog, rotated);
+  d.signal("SIGHUP");
+  await d.waitForStderr(/policy reloaded from/);
+  await withClient(sb, async (m) => void (await m.augeas.match({ path: "/files/etc/hostname/*" })));
+  await waitFor(() => fs.existsSync(sb.auditLog) && fs.readFileSync(sb.auditLog, "utf8").includes('"augeas.match"'), "the match's audit line in the new file");
+  assert.equal((fs.statSync(sb.auditLog).mode & 0o777).toString(8), "600");
+  assert.ok(!fs.readFileSync(rotated, "utf8").includes('"augeas.match"'), "nothing after the reopen goes to the rotated file");
+  assert.ok(fs.readFileSync(rotated, "utf8").includes('"augeas.get"'));
+});
+
 test("SIGHUP with a valid policy applies it to the next session", async () => {
   const sb = sandbox();
   const d = await daemon(sb);

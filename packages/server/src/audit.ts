@@ -29,13 +29,15 @@ export interface AuditRecord {
 
 export interface AuditLog {
   write(record: AuditRecord): void;
+  /** Opens the file again (after logrotate moved it away); a no-op for stderr. */
+  reopen(): void;
   close(): void;
 }
 
 /** An audit log appending to FILE (created 0600), or writing to stderr when no file is given. */
 export function openAuditLog(file?: string): AuditLog {
-  let fd: number | undefined;
-  if (file) fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+  const open = (f: string) => fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+  let fd: number | undefined = file ? open(file) : undefined;
   return {
     write(record) {
       const line =
@@ -50,6 +52,13 @@ export function openAuditLog(file?: string): AuditLog {
       // Synchronous on purpose: an audit line must not be lost if the daemon dies right after the call.
       if (fd !== undefined) fs.writeSync(fd, line);
       else process.stderr.write(line);
+    },
+    reopen() {
+      if (!file) return;
+      // Open the new file before closing the old one, so no line can be lost in between.
+      const next = open(file);
+      if (fd !== undefined) fs.closeSync(fd);
+      fd = next;
     },
     close() {
       if (fd !== undefined) fs.closeSync(fd);

@@ -139,8 +139,16 @@ export class Daemon {
     if (!o.key) o.logger.warn("RUNNING WITHOUT A SECRET (--insecure-no-secret): any allowed local user can act as the client");
   }
 
-  /** SIGHUP: load the policy again; an invalid one keeps the old and says why. */
+  /**
+   * SIGHUP: reopen the audit log (for logrotate) and load the policy again; an
+   * invalid policy keeps the old one and says why.
+   */
   reloadPolicy(): boolean {
+    try {
+      this.audit.reopen();
+    } catch (e) {
+      this.options.logger.error(`cannot reopen the audit log; still writing to the old one: ${(e as Error).message}`);
+    }
     let next: Policy;
     try {
       next = loadPolicy(this.options.policyFile, { root: this.options.root });
