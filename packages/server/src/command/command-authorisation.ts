@@ -9,7 +9,7 @@
 import { PolicyDeniedFault } from "../faults.js";
 import type { CommandRule } from "../policy/policy-types.js";
 import { forbiddenEnvName } from "./forbidden-env.js";
-import { SAFE_PATH } from "./run-program.js";
+import { SAFE_PATH } from "../process/run-program.js";
 
 export interface CommandRequest {
   args: readonly string[];

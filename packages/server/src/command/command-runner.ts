@@ -9,7 +9,7 @@ import { Fault } from "../faults.js";
 import type { Logger } from "../logger.js";
 import type { CommandRule } from "../policy/policy-types.js";
 import { effectiveOutputCap } from "./output-cap.js";
-import { runProgram } from "./run-program.js";
+import { runProgram } from "../process/run-program.js";
 
 /** Bytes of JSON the encoded stdout and stderr may take in the response (the rest of it is small). */
 const RESPONSE_OUTPUT_BUDGET = 1024 * 1024 - 4096;

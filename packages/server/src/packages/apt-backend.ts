@@ -10,7 +10,7 @@
 import type { ProgressUpdate } from "@machina/protocol";
 import { Fault, PolicyDeniedFault, TimeoutFault } from "../faults.js";
 import type { Logger } from "../logger.js";
-import { runProgram, SAFE_PATH, type ProgramResult } from "../command/run-program.js";
+import { runProgram, SAFE_PATH, type ProgramResult } from "../process/run-program.js";
 import { errorLines, lockHeld, nameWasReinterpreted, parseCandidate, parseSimulation, warningLines, type PlannedAction } from "./apt-output.js";
 import { parseStatusLine } from "./status-fd.js";
 

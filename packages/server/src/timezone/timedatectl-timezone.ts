@@ -1,7 +1,7 @@
 /** The timezone through systemd-timedated (`timedatectl`), when systemd runs the machine. */
 import { Fault } from "../faults.js";
 import type { Logger } from "../logger.js";
-import { runProgram, SAFE_PATH } from "../command/run-program.js";
+import { runProgram, SAFE_PATH } from "../process/run-program.js";
 import type { TimezoneBackend } from "./timezone-backend.js";
 import { ZONE_NAME } from "./zone-database.js";
 

@@ -1,11 +1,13 @@
 /**
- * Runs one program for the package, timezone and command backends: an
- * argument vector (never a shell), the environment exactly as given (nothing
- * inherited from the daemon), its own process group (so a timeout reaches
- * everything it started), a time limit (SIGTERM to the group, SIGKILL after a
- * grace period), and a cap on the output kept — reaching it kills the group,
- * as execFile's maxBuffer does, because a program flooding its output would
- * otherwise keep the call busy until its timeout.
+ * Runs one program for every backend (init scripts, apt, timedatectl,
+ * allowlisted commands): an argument vector (never a shell), the environment
+ * exactly as given (nothing inherited from the daemon), its own process group
+ * (so a timeout reaches everything it started), a time limit (SIGTERM to the
+ * group, SIGKILL after a grace period), and a cap on the output kept. By
+ * default reaching the cap kills the group, as execFile's maxBuffer does,
+ * because a program flooding its output would otherwise keep the call busy
+ * until its timeout; init scripts ask to have the excess dropped instead, since
+ * killing one half-way through a restart could leave its service half-started.
  */
 import { spawn, type StdioOptions } from "node:child_process";
 import type { Readable } from "node:stream";
@@ -17,10 +19,12 @@ export interface ProgramOptions {
   /** The complete environment of the child. */
   env: Record<string, string>;
   timeoutMs: number;
-  /** Between SIGTERM and SIGKILL after a timeout (default 2000 ms). */
+  /** Between SIGTERM and SIGKILL after a timeout (default 2000 ms); 0: SIGKILL at once. */
   killGraceMs?: number;
-  /** Bytes of stdout + stderr kept; more ends the program. */
+  /** Bytes of stdout + stderr kept. */
   maxOutputBytes: number;
+  /** What reaching maxOutputBytes does: end the program (default), or drop the rest and let it finish. */
+  onOutputCap?: "kill" | "drop";
   /** Written to stdin, which is then closed; default: stdin is /dev/null. */
   stdin?: Uint8Array;
   /** Run as this uid/gid (libuv drops supplementary groups when it changes ids as root). */
@@ -36,10 +40,12 @@ export interface ProgramResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
-  /** The output cap was reached (and the program killed). */
+  /** The output cap was reached (and the program killed, unless onOutputCap is "drop"). */
   truncated: boolean;
   stdout: Buffer;
   stderr: Buffer;
+  /** stdout and stderr interleaved as they arrived. */
+  output: Buffer;
 }
 
 /**
@@ -73,20 +79,23 @@ export function runProgram(file: string, args: readonly string[], options: Progr
 
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    const both: Buffer[] = [];
     let kept = 0;
     let truncated = false;
+    const killOnCap = (options.onOutputCap ?? "kill") === "kill";
     const take = (into: Buffer[]) => (chunk: Buffer) => {
       if (truncated) return;
       const room = options.maxOutputBytes - kept;
-      if (chunk.length > room) {
-        if (room > 0) into.push(chunk.subarray(0, room));
-        kept = options.maxOutputBytes;
-        truncated = true;
-        killGroup("SIGKILL");
-        return;
+      const part = chunk.length > room ? chunk.subarray(0, Math.max(0, room)) : chunk;
+      if (part.length > 0) {
+        into.push(part);
+        both.push(part);
+        kept += part.length;
       }
-      into.push(chunk);
-      kept += chunk.length;
+      if (part.length < chunk.length) {
+        truncated = true;
+        if (killOnCap) killGroup("SIGKILL");
+      }
     };
     child.stdout!.on("data", take(out));
     child.stderr!.on("data", take(err));
@@ -123,8 +132,10 @@ export function runProgram(file: string, args: readonly string[], options: Progr
     let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
+      const grace = options.killGraceMs ?? 2000;
+      if (grace === 0) return killGroup("SIGKILL");
       killGroup("SIGTERM");
-      killTimer = setTimeout(() => killGroup("SIGKILL"), options.killGraceMs ?? 2000);
+      killTimer = setTimeout(() => killGroup("SIGKILL"), grace);
     }, options.timeoutMs);
 
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -137,7 +148,7 @@ export function runProgram(file: string, args: readonly string[], options: Progr
       clearTimeout(killTimer);
       clearTimeout(grace);
       for (const s of child.stdio) s?.destroy();
-      resolve({ exitCode: exit.code, signal: exit.signal, timedOut, truncated, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+      resolve({ exitCode: exit.code, signal: exit.signal, timedOut, truncated, stdout: Buffer.concat(out), stderr: Buffer.concat(err), output: Buffer.concat(both) });
     };
     child.once("spawn", () => {
       if (child.pid !== undefined) options.onStart?.(child.pid);
@@ -152,7 +163,7 @@ export function runProgram(file: string, args: readonly string[], options: Progr
     child.once("exit", (code, signal) => {
       exit = { code, signal };
       // Whatever it left running in its group goes too once it timed out or flooded.
-      if (timedOut || truncated) killGroup("SIGKILL");
+      if (timedOut || (truncated && killOnCap)) killGroup("SIGKILL");
       grace = setTimeout(finish, OUTPUT_GRACE_MS);
     });
     child.once("close", finish);
