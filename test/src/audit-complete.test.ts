@@ -18,6 +18,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, test } from "node:test";
 import { METHOD_NAMES, METHODS, type MethodName } from "@machina/protocol";
+import { readAuditLines, type AuditLine } from "./harness/audit-log.js";
 import { startDaemon, type DaemonProcess } from "./harness/daemon.js";
 import { STANDARD_POLICY } from "./harness/policies.js";
 import { RawConnection, rawSessionWhenFree, type RawResponse } from "./harness/raw-client.js";
@@ -98,19 +99,6 @@ const ORDER = [...METHOD_NAMES].sort((a, b) => {
   return (ia === -1 ? 1000 : ia) - (ib === -1 ? 1000 : ib);
 });
 
-interface AuditLine {
-  time: string;
-  type: string;
-  session: number;
-  peer: { pid: number; uid: number; gid: number };
-  method: string;
-  targets: string[];
-  decision: "allow" | "deny";
-  outcome: string;
-  durationMs: number;
-  reason?: string;
-}
-
 class AuditedDaemon {
   sandbox!: Sandbox;
   daemon!: DaemonProcess;
@@ -131,9 +119,7 @@ class AuditedDaemon {
 
   /** The audit lines written since the last call. */
   newLines(): AuditLine[] {
-    const text = fs.existsSync(this.sandbox.auditLog) ? fs.readFileSync(this.sandbox.auditLog, "utf8") : "";
-    assert.ok(text === "" || text.endsWith("\n"), "whole lines only");
-    const lines = text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as AuditLine);
+    const lines = readAuditLines(this.sandbox.auditLog);
     const fresh = lines.slice(this.seen);
     this.seen = lines.length;
     return fresh;

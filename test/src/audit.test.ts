@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { test } from "node:test";
 import { generateKey } from "@machina/protocol";
+import { readAuditLines, type AuditLine } from "./harness/audit-log.js";
 import { connectClient, withClient } from "./harness/clients.js";
 import { daemonSuite } from "./harness/daemon-suite.js";
 import { RawConnection, helloWhenFree, rawSessionWhenFree } from "./harness/raw-client.js";
@@ -15,26 +16,8 @@ import { waitFor } from "./harness/wait.js";
 
 const suite = daemonSuite({ args: ["--verbose"] });
 
-interface AuditLine {
-  time: string;
-  type: string;
-  session: number;
-  peer: { pid: number; uid: number; gid: number };
-  method: string;
-  targets: string[];
-  decision: "allow" | "deny";
-  outcome: string;
-  durationMs: number;
-  reason?: string;
-}
-
 function auditLines(): AuditLine[] {
-  const text = fs.existsSync(suite.sandbox.auditLog) ? fs.readFileSync(suite.sandbox.auditLog, "utf8") : "";
-  assert.ok(text === "" || text.endsWith("\n"), "the audit log holds whole lines");
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as AuditLine);
+  return readAuditLines(suite.sandbox.auditLog);
 }
 
 const ME = { pid: process.pid, uid: process.getuid!(), gid: process.getgid!() };
