@@ -256,7 +256,9 @@ test("machina run: output byte for byte, plain progress lines, exit statuses", a
   assert.deepEqual(cat.stdout, bytes);
   const refused = await machinaBytes(["run", "greet", "--", "hello", "NOPE"]);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /^machina: policy-denied: greet: argument 2 "NOPE" is not allowed/m);
+  // The refused value is not repeated (the reason also goes to the audit log, which never holds values).
+  assert.match(refused.stderr, /^machina: policy-denied: greet: argument 2 is not allowed/m);
+  assert.doesNotMatch(refused.stderr, /NOPE/);
   const slow = await machinaBytes(["run", "sleeper", "60"]);
   assert.equal(slow.code, 1);
   assert.match(slow.stderr, /sleeper did not finish within its time limit/);

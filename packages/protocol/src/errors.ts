@@ -69,6 +69,11 @@ export const ERROR_CODES: Readonly<Record<ErrorKind, number>> = {
 /** Fields every error's `data` has. */
 export interface BaseErrorData {
   kind: ErrorKind;
+  /**
+   * In `augeas.apply`: the 0-based index of the change that failed or was
+   * refused (the message then starts `change N:`, counting from 1).
+   */
+  change?: number;
 }
 
 /** `policy-denied`: what was refused and which rule was missing. */
@@ -78,6 +83,8 @@ export interface PolicyDeniedErrorData extends BaseErrorData {
   reason: string;
   /** The path, node, method or resource that was refused. */
   target?: string;
+  /** The policy file rule consulted, when there was one (its path, e.g. `/etc/hosts`). */
+  file?: string;
 }
 
 /** One per-file problem libaugeas reported (read from `/augeas//error`). */
@@ -120,6 +127,7 @@ export interface NotFoundErrorData extends BaseErrorData {
 /** `timeout`: the limit that was exceeded. */
 export interface TimeoutErrorData extends BaseErrorData {
   kind: "timeout";
+  /** The limit, in milliseconds. */
   timeoutMs: number;
 }
 
@@ -129,6 +137,8 @@ export interface BackendFailedErrorData extends BaseErrorData {
   backend?: string;
   retryable?: boolean;
   detail?: string;
+  /** An init script's or command's exit status, when it ran and failed. */
+  exitCode?: number;
 }
 
 /** `invalid-params`: which param, and what was wrong with it. */
@@ -148,7 +158,16 @@ export type ErrorData =
   | TimeoutErrorData
   | BackendFailedErrorData
   | InvalidParamsErrorData
-  | (BaseErrorData & { kind: "unauthenticated" | "auth-failed" | "busy" | "internal" });
+  | (BaseErrorData & { kind: "unauthenticated" })
+  | (BaseErrorData & { kind: "auth-failed" })
+  | (BaseErrorData & { kind: "busy" })
+  | (BaseErrorData & { kind: "internal" });
+
+/** The `data` of errors of kind `K`. */
+export type ErrorDataOf<K extends ErrorKind> = Extract<ErrorData, { kind: K }>;
+
+/** The fields an error of kind `K` carries besides its kind (what a server puts in `data`). */
+export type ErrorFields<K extends ErrorKind> = K extends ErrorKind ? Omit<ErrorDataOf<K>, "kind"> : never;
 
 /** True when `value` names an error kind. */
 export function isErrorKind(value: unknown): value is ErrorKind {

@@ -6,35 +6,22 @@
 import fs from "node:fs";
 import type net from "node:net";
 import { createRequire } from "node:module";
-import { buildOpenRpcDocument, ERROR_CODES, ERROR_KINDS, METHOD_NAMES, METHODS, type MethodName } from "@machina/protocol";
+import { buildOpenRpcDocument, ERROR_CODES, ERROR_KINDS, METHODS, type MethodName } from "@machina/protocol";
 import { peerCredentials, type PeerCredentials } from "@machina/peercred";
 import { openAuditLog, type AuditLog } from "./audit.js";
-import { AuthThrottle } from "./auth-throttle.js";
 import type { Logger } from "./logger.js";
 import { Dispatcher } from "./rpc/dispatcher.js";
-import type { HandlerTable } from "./rpc/handler-types.js";
+import { wireError } from "./rpc/wire-errors.js";
 import { Session } from "./transport/session.js";
 import { listen, type Listener } from "./transport/listener.js";
-import { sessionHandlers } from "./handlers/session.js";
-import { augeasHandlers } from "./handlers/augeas.js";
-import { serviceHandlers } from "./handlers/service.js";
-import { createServiceBackend, type ServiceBackendChoice } from "./service/select-backend.js";
-import type { ServiceBackend } from "./service/service-backend.js";
-import { packageHandlers } from "./handlers/package.js";
-import { systemHandlers } from "./handlers/system.js";
-import { commandHandlers } from "./handlers/command.js";
-import { AptBackend } from "./packages/apt-backend.js";
-import { chooseTimezoneBackend } from "./timezone/choose-timezone-backend.js";
-import { callTimeoutFor, DEFAULT_PACKAGE_TIMEOUT_MS, DEFAULT_SELF_PACKAGE } from "./packages/long-call-limits.js";
-import { AugeasWorkspace } from "./augeas/workspace.js";
-import { scanDefaultLenses } from "./augeas/lens-scan.js";
+import type { ServiceBackendChoice } from "./service/select-backend.js";
 import { lensDirectoryProblems, scrubAugeasEnvironment } from "./augeas/lens-directories.js";
 import { loadPolicy } from "./policy/load-policy.js";
 import type { Policy } from "./policy/policy-types.js";
-import { PolicyEngine } from "./policy/authorise.js";
 import { clientAllowed } from "./policy/clients.js";
-import { policyResources } from "./policy/discovery.js";
-import { capabilityGranted } from "./policy/capabilities.js";
+import { MODULES, moduleIndex, type MethodBinding, type ModuleName, type ModuleRuntimes } from "./capability/registry.js";
+import type { ModuleRuntime } from "./capability/capability-module.js";
+import { DEFAULT_AUTH_TIMEOUT_MS, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_LINE_BYTES } from "./limits.js";
 
 const pkg = createRequire(import.meta.url)("../package.json") as { version: string };
 export const SERVER_NAME = `machinad/${pkg.version}`;
@@ -67,15 +54,13 @@ export interface DaemonOptions {
 
 export class Daemon {
   private policy!: Policy;
-  private engine!: PolicyEngine;
-  private workspace!: AugeasWorkspace;
   private current: Session | undefined;
   private nextId = 1;
   private stopping: Promise<void> | undefined;
-  private readonly throttle = new AuthThrottle();
   private readonly audit: AuditLog;
+  private readonly bindings: ReadonlyMap<MethodName, MethodBinding>;
+  private readonly runtimes: ModuleRuntimes;
   private readonly dispatcher: Dispatcher;
-  private readonly services: ServiceBackend;
   private listener!: Listener;
   private resolveDone!: () => void;
   /** Resolves when the daemon has stopped (signal, --once, or stop()). */
@@ -85,47 +70,37 @@ export class Daemon {
     scrubAugeasEnvironment();
     const unsafe = lensDirectoryProblems();
     if (unsafe.length) throw new Error(`refusing to start: ${unsafe.join("; ")}`);
+    this.bindings = moduleIndex();
     this.audit = openAuditLog(options.auditLogFile);
-    this.applyPolicy(loadPolicy(options.policyFile, { root: options.root }));
-    this.services = createServiceBackend({
-      choice: options.serviceBackend ?? "auto",
-      ...(options.initdDir ? { initdDir: options.initdDir } : {}),
-      timeoutMs: options.callTimeoutMs ?? 60_000,
-      logger: options.logger,
-      env: options.env ?? process.env,
-    });
-    const handlers: HandlerTable = {
-      ...sessionHandlers({
-        serverName: SERVER_NAME,
-        key: options.key,
-        throttle: this.throttle,
+    this.policy = loadPolicy(options.policyFile, { root: options.root });
+    const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const runtimes: Record<string, unknown> = {};
+    for (const m of MODULES) {
+      runtimes[m.name] = m.start({
+        root: options.root,
         logger: options.logger,
-        onAuthenticated: (id) => {
-          options.logger.info(`session ${id}: authenticated`);
-          this.workspace.reset();
+        env: options.env ?? process.env,
+        callTimeoutMs,
+        options: {
+          serverName: SERVER_NAME,
+          key: options.key,
+          ...(options.serviceBackend ? { serviceBackend: options.serviceBackend } : {}),
+          ...(options.initdDir ? { initdDir: options.initdDir } : {}),
+          ...(options.packageTimeoutMs !== undefined ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
+          ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
         },
         discover: () => this.discoveryDocument(),
-      }),
-      ...augeasHandlers({ workspace: () => this.workspace, engine: () => this.engine }),
-      ...serviceHandlers({ backend: () => this.services, policy: () => this.policy }),
-      ...packageHandlers({
-        apt: new AptBackend({
-          timeoutMs: options.packageTimeoutMs ?? DEFAULT_PACKAGE_TIMEOUT_MS,
-          selfPackage: options.selfPackage ?? DEFAULT_SELF_PACKAGE,
-          logger: options.logger,
-        }),
-        policy: () => this.policy,
-      }),
-      ...systemHandlers({ timezone: chooseTimezoneBackend(options.root, options.logger) }),
-      ...commandHandlers({ policy: () => this.policy, logger: options.logger, env: options.env ?? process.env }),
-    };
+      });
+    }
+    this.runtimes = runtimes as ModuleRuntimes;
+    this.usePolicy(this.policy);
     this.dispatcher = new Dispatcher({
-      handlers,
+      bindings: this.bindings,
+      section: (name) => this.policy[name as ModuleName],
+      runtime: (name) => this.runtimes[name as ModuleName],
       logger: options.logger,
       audit: this.audit,
-      callTimeoutMs: options.callTimeoutMs ?? 60_000,
-      granted: (m) => capabilityGranted(this.policy, METHODS[m].capability),
-      timeoutFor: (m, params) => callTimeoutFor(m, params, this.policy, options.packageTimeoutMs ?? DEFAULT_PACKAGE_TIMEOUT_MS),
+      callTimeoutMs,
     });
   }
 
@@ -158,10 +133,10 @@ export class Daemon {
     }
     if (this.current) {
       this.options.logger.info(`policy reloaded; ending session ${this.current.id} so the new policy applies to the next one`);
-      this.current.fail("policy-denied", "the daemon's policy changed; reconnect");
+      this.current.fail("policy-denied", "the daemon's policy changed; reconnect", { reason: "the policy was reloaded" });
     }
-    this.workspace.close();
-    this.applyPolicy(next);
+    this.policy = next;
+    this.usePolicy(next);
     this.options.logger.info(`policy reloaded from ${this.options.policyFile}`);
     return true;
   }
@@ -173,8 +148,7 @@ export class Daemon {
       if (this.current) await this.current.drainAndClose();
       if (this.listener?.ownedPath) fs.rmSync(this.listener.ownedPath, { force: true });
       if (this.options.pidFile) fs.rmSync(this.options.pidFile, { force: true });
-      this.workspace.close();
-      this.services.close();
+      for (const rt of this.moduleRuntimes()) rt.close?.();
       this.audit.close();
       this.options.logger.info("stopped");
       this.resolveDone();
@@ -182,16 +156,12 @@ export class Daemon {
     return this.stopping;
   }
 
-  private applyPolicy(policy: Policy): void {
-    const unnamed = policy.files.filter((f) => !f.lens).map((f) => f.path);
-    const lenses = scanDefaultLenses(unnamed).lenses;
-    this.policy = policy;
-    this.engine = new PolicyEngine(policy);
-    this.workspace = new AugeasWorkspace(this.options.root, policy, lenses, this.options.logger);
-    for (const f of this.workspace.describeFiles()) {
-      if (f.problem) this.options.logger.warn(`${f.rule.path}: ${f.problem}`);
-      else this.options.logger.debug(`${f.rule.path}: loaded with ${f.lens}`);
-    }
+  private moduleRuntimes(): ModuleRuntime<unknown>[] {
+    return MODULES.map((m) => this.runtimes[m.name] as ModuleRuntime<unknown>);
+  }
+
+  private usePolicy(policy: Policy): void {
+    for (const m of MODULES) (this.runtimes[m.name] as ModuleRuntime<unknown>).usePolicy?.(policy[m.name]);
   }
 
   private accept(socket: net.Socket): void {
@@ -206,7 +176,8 @@ export class Daemon {
     }
     const refuse = (kind: "policy-denied" | "busy", message: string) => {
       socket.on("error", () => undefined);
-      socket.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: ERROR_CODES[kind], message, data: { kind } } }) + "\n");
+      const error = kind === "busy" ? wireError("busy", message, {}) : wireError("policy-denied", message, { reason: "the policy's [clients] do not name this user" });
+      socket.end(JSON.stringify({ jsonrpc: "2.0", id: null, error }) + "\n");
       setTimeout(() => socket.destroy(), 1000).unref();
     };
     // Peers are filtered before anything else happens.
@@ -228,8 +199,12 @@ export class Daemon {
       peer,
       dispatcher: this.dispatcher,
       logger,
-      maxLineBytes: this.options.maxLineBytes ?? 1024 * 1024,
-      authTimeoutMs: this.options.authTimeoutMs ?? 5000,
+      maxLineBytes: this.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      authTimeoutMs: this.options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
+      onAuthenticated: (s) => {
+        logger.info(`session ${s.id}: authenticated`);
+        for (const rt of this.moduleRuntimes()) rt.sessionStarted?.(s);
+      },
       onClose: (s) => this.sessionEnded(s),
     });
     this.current = session;
@@ -239,10 +214,12 @@ export class Daemon {
   private sessionEnded(session: Session): void {
     if (this.current !== session) return;
     // Nothing pending survives a session.
-    try {
-      this.workspace.reset();
-    } catch (e) {
-      this.options.logger.error("could not reset the Augeas tree after a session", e);
+    for (const rt of this.moduleRuntimes()) {
+      try {
+        rt.sessionEnded?.();
+      } catch (e) {
+        this.options.logger.error("could not clear a session's pending state", e);
+      }
     }
     this.current = undefined;
     this.options.logger.info(`session ${session.id}: ended`);
@@ -253,14 +230,22 @@ export class Daemon {
     this.audit.write({ session: 0, peer: { pid: peer.pid, uid: peer.uid, gid: peer.gid }, method: "(connect)", targets: [], decision: "deny", outcome, durationMs: 0, reason });
   }
 
+  /** The OpenRPC document: the methods whose capability the current policy grants, with each one's `x-policy`. */
   private discoveryDocument() {
-    const allowed = METHOD_NAMES.filter((m: MethodName) => capabilityGranted(this.policy, METHODS[m].capability));
+    const granted = (m: MethodName) => {
+      const b = this.bindings.get(m)!;
+      return b.capability.granted(this.policy[b.module.name as ModuleName]);
+    };
     const errors: Record<string, { code: number; message: string }> = {};
     for (const k of ERROR_KINDS) errors[k] = { code: ERROR_CODES[k], message: k };
     return buildOpenRpcDocument({
       serverVersion: pkg.version,
-      allowed,
-      policyFor: (m) => policyResources(this.policy, METHODS[m].capability, this.workspace.describeFiles()),
+      allowed: (Object.keys(METHODS) as MethodName[]).filter(granted),
+      policyFor: (m) => {
+        const b = this.bindings.get(m)!;
+        const name = b.module.name as ModuleName;
+        return b.capability.resources(this.policy[name], this.runtimes[name]);
+      },
       errors,
     });
   }

@@ -20,6 +20,7 @@
  * `base85` (Python's `b85encode`), see `encoding/`. stdin is never logged.
  */
 import { Type } from "@sinclair/typebox";
+import { COMMAND_NAME_PATTERN, ENV_NAME_PATTERN } from "../names.js";
 import { defineMethod } from "../method-spec.js";
 
 /** How bytes travel in a JSON string: `text`, `base64` or `base85`. */
@@ -40,7 +41,7 @@ export const commandRun = defineMethod({
     "`backend-failed`; a non-zero exit, a signal or a timeout is not an error but reported in the result.",
   params: Type.Object(
     {
-      name: Type.String({ description: "The `name` of a `[[command]]` entry of the policy.", pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", maxLength: 64 }),
+      name: Type.String({ description: "The `name` of a `[[command]]` entry of the policy.", pattern: COMMAND_NAME_PATTERN, maxLength: 64 }),
       args: Type.Optional(
         Type.Array(Type.String({ maxLength: 4096 }), {
           description: "The arguments, one per position of the entry's `args` (default none).",
@@ -59,7 +60,7 @@ export const commandRun = defineMethod({
       stdout: Type.Optional(ByteEncodingSchema),
       stderr: Type.Optional(ByteEncodingSchema),
       env: Type.Optional(
-        Type.Record(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]{0,127}$" }), Type.String({ maxLength: 32768 }), {
+        Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.String({ maxLength: 32768 }), {
           description: "Values for environment variables the entry's `env` allowlists; any other name is refused.",
         }),
       ),

@@ -26,6 +26,7 @@
  * `timeout` when apt did not finish within the limit (it is stopped).
  */
 import { Type } from "@sinclair/typebox";
+import { PACKAGE_NAME_PATTERN } from "../names.js";
 import { defineMethod } from "../method-spec.js";
 
 /** A Debian package name, the same rule the policy's `[package]` lists follow. */
@@ -33,7 +34,7 @@ export const PackageName = Type.String({
   description:
     "A Debian package name: lower-case letters, digits, `+`, `.` and `-`, starting with a letter or digit, e.g. `hello`. " +
     "No versions (`=`), releases (`/`), architectures (`:`) or options.",
-  pattern: "^[a-z0-9][a-z0-9+.-]{0,127}$",
+  pattern: PACKAGE_NAME_PATTERN,
   minLength: 1,
   maxLength: 128,
 });

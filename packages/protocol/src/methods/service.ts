@@ -82,12 +82,15 @@ export const ServiceStatus = Type.Object(
 );
 export type ServiceStatus = Static<typeof ServiceStatus>;
 
+/** The five things that may be done to a service, in the order listings show them. */
+export const SERVICE_ACTIONS = ["status", "start", "stop", "restart", "reload"] as const;
+
 /** What may be done to a service, as the policy's `actions` names it. */
 export const ServiceAction = Type.Union(
-  [Type.Literal("status"), Type.Literal("start"), Type.Literal("stop"), Type.Literal("restart"), Type.Literal("reload")],
+  SERVICE_ACTIONS.map((a) => Type.Literal(a)),
   { description: "An action of `[[service]] actions`." },
 );
-export type ServiceAction = Static<typeof ServiceAction>;
+export type ServiceAction = (typeof SERVICE_ACTIONS)[number];
 
 /** One entry of `service.list`: the status, and what the policy allows on that service. */
 export const ServiceListEntry = Type.Object(

@@ -12,12 +12,13 @@
  * place (atomic: a reader sees the old zone or the new one, never a mix).
  */
 import { Type } from "@sinclair/typebox";
+import { ZONE_NAME_PATTERN } from "../names.js";
 import { defineMethod } from "../method-spec.js";
 
 /** A zone name as the tz database spells it. */
 export const ZoneName = Type.String({
   description: "A tz database zone name, e.g. `Europe/Berlin`, `America/Argentina/Buenos_Aires` or `UTC`.",
-  pattern: "^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$",
+  pattern: ZONE_NAME_PATTERN,
   minLength: 1,
   maxLength: 128,
 });

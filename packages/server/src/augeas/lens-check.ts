@@ -18,8 +18,8 @@
  * is reported as nothing.
  */
 import { Augeas, AugeasError } from "augeas-node-bindings";
-import { escapeLabel, nodePathLabels } from "../policy/augeas-label.js";
-import { matchSegments, type NodePattern } from "../policy/node-pattern.js";
+import { escapeLabel, nodePathLabels } from "./augeas-label.js";
+import { matchSegments, type NodePattern } from "./node-pattern.js";
 
 /** Probe nodes live here, far from /files and /augeas. */
 const TEXT = "/probe-text/in";

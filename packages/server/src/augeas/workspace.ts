@@ -11,7 +11,7 @@
 import { Augeas, AugeasError } from "augeas-node-bindings";
 import type { FileDiff } from "@machina/protocol";
 import type { Logger } from "../logger.js";
-import type { FileRule, Policy } from "../policy/policy-types.js";
+import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { ConflictFault, PolicyDeniedFault } from "../faults.js";
 import { checkContainment } from "./containment.js";
 import { changedSince, readText, snapshotFile, type FileSnapshot } from "./snapshots.js";
@@ -48,7 +48,7 @@ export class AugeasWorkspace {
 
   constructor(
     private readonly root: string,
-    policy: Policy,
+    policy: AugeasSection,
     defaultLenses: ReadonlyMap<string, string>,
     private readonly logger: Logger,
   ) {
@@ -99,10 +99,10 @@ export class AugeasWorkspace {
     return this.journal.length > 0;
   }
 
-  /** Unified diffs of every file whose text a save would change. Writes nothing. */
-  preview(engine: ModifiedChecker): FileDiff[] {
+  /** Unified diffs of every file (of `pendingFiles`) whose text a save would change. Writes nothing. */
+  preview(files: readonly string[]): FileDiff[] {
     const out: FileDiff[] = [];
-    for (const file of this.filesToWrite(engine)) {
+    for (const file of files) {
       const after = this.previewText(file);
       const before = readText(this.root, file);
       if (after !== before) out.push({ file, diff: unifiedDiff(file, before, after) });
@@ -117,14 +117,13 @@ export class AugeasWorkspace {
    * and each one's new text can be produced (a failing put is reported here,
    * not half-way through the save). Answers the files written.
    */
-  save(engine: ModifiedChecker): string[] {
-    const candidates = this.filesToWrite(engine);
+  save(candidates: readonly string[]): string[] {
     const toWrite: string[] = [];
     for (const file of candidates) {
       const wf = this.files.get(file);
-      if (!wf || wf.rule.write.length === 0) throw new PolicyDeniedFault("the policy does not let this file be written", file);
+      if (!wf || wf.rule.write.length === 0) throw new PolicyDeniedFault(file, "the policy does not let this file be written");
       const contained = checkContainment(this.root, file);
-      if (!contained.ok) throw new PolicyDeniedFault(`refusing to write it: ${contained.reason}`, file);
+      if (!contained.ok) throw new PolicyDeniedFault(file, `refusing to write it: ${contained.reason}`);
       const snapshot = this.snapshots.get(file);
       const why = snapshot ? changedSince(this.root, file, snapshot) : "it was not loaded";
       if (why) throw new ConflictFault(file, why);
@@ -175,9 +174,10 @@ export class AugeasWorkspace {
   /**
    * The files a save would write: those libaugeas marks modified (the engine
    * refuses if any modified node lies outside a writable policy file) plus
-   * those the journal says were edited.
+   * those the journal says were edited. This is the authorisation of a save
+   * or preview; its answer is what `save` and `preview` take.
    */
-  private filesToWrite(engine: ModifiedChecker): string[] {
+  pendingFiles(engine: ModifiedChecker): string[] {
     const set = new Set<string>(engine.checkModified(this.aug).files);
     for (const e of this.journal) for (const f of e.files) set.add(f);
     return [...set].sort();

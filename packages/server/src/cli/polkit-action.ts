@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import { analysePolicy } from "../policy/load-policy.js";
 import { formatProblem } from "../policy/policy-errors.js";
-import { polkitRule } from "../policy/polkit.js";
+import { polkitRule } from "../service/polkit.js";
 
 export function policyPolkit(file: string): number {
   let text: string;

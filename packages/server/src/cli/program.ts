@@ -13,6 +13,8 @@ import { policyPolkit } from "./polkit-action.js";
 import { SERVICE_BACKEND_CHOICES, type ServiceBackendChoice } from "../service/select-backend.js";
 import { UsageError } from "./usage-error.js";
 import { SERVER_NAME } from "../daemon.js";
+import { DEFAULT_AUTH_TIMEOUT_MS, DEFAULT_CALL_TIMEOUT_MS } from "../limits.js";
+import { DEFAULT_PACKAGE_TIMEOUT_MS, DEFAULT_SELF_PACKAGE } from "../package/package-module.js";
 
 function parseMs(value: string): number {
   const n = Number(value);
@@ -46,12 +48,12 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--pidfile <file>", "write the daemon's pid here")
     .option("--once", "exit when the first session ends")
     .option("--audit-log <file>", "append audit lines (JSON) here instead of stderr")
-    .option("--auth-timeout <ms>", "deadline for a connection to authenticate", parseMs, 5000)
-    .option("--call-timeout <ms>", "time limit of each call", parseMs, 60000)
+    .option("--auth-timeout <ms>", "deadline for a connection to authenticate", parseMs, DEFAULT_AUTH_TIMEOUT_MS)
+    .option("--call-timeout <ms>", "time limit of each call", parseMs, DEFAULT_CALL_TIMEOUT_MS)
     .addOption(new Option("--service-backend <kind>", "how services are controlled: systemd when /run/systemd/system exists, else init scripts").choices(SERVICE_BACKEND_CHOICES).default("auto"))
     .option("--initd-dir <dir>", "directory of the init scripts (the initd backend)", "/etc/init.d")
-    .option("--package-timeout <ms>", "time limit of one apt-get install, remove or update", parseMs, 30 * 60 * 1000)
-    .option("--self-package <name>", "machinad's own Debian package: calls may never remove or upgrade it", parseSelfPackage, "machina")
+    .option("--package-timeout <ms>", "time limit of one apt-get install, remove or update", parseMs, DEFAULT_PACKAGE_TIMEOUT_MS)
+    .option("--self-package <name>", "machinad's own Debian package: calls may never remove or upgrade it", parseSelfPackage, DEFAULT_SELF_PACKAGE)
     .option("-v, --verbose", "log debugging detail")
     .option("-q, --quiet", "log only errors")
     .action(async (opts: Record<string, unknown>) => {

@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Fault } from "../faults.js";
-import type { CommandRule } from "../policy/policy-types.js";
+import type { CommandRule } from "./command-section.js";
 import { authoriseCommand } from "./command-authorisation.js";
 import { forbiddenEnvName } from "./forbidden-env.js";
 
 const rule: CommandRule = {
   name: "rotate",
   path: "/usr/sbin/logrotate",
-  args: [["--force", "--debug"], /^(?:\/etc\/logrotate\.d\/[a-z0-9-]+)$/],
+  args: [["--force", "--debug"], { source: "^/etc/logrotate\\.d/[a-z0-9-]+$", regex: /^(?:\/etc\/logrotate\.d\/[a-z0-9-]+)$/ }],
   env: ["LANG", "LD_PRELOAD"],
   timeout: 10,
 };

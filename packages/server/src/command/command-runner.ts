@@ -7,7 +7,7 @@ import { decodeBytes, encodeBytes, type ByteEncoding, type ProgressUpdate, type 
 import { lookupUser } from "@machina/peercred";
 import { Fault } from "../faults.js";
 import type { Logger } from "../logger.js";
-import type { CommandRule } from "../policy/policy-types.js";
+import type { CommandRule } from "./command-section.js";
 import { effectiveOutputCap } from "./output-cap.js";
 import { runProgram } from "../process/run-program.js";
 

@@ -1,5 +1,5 @@
 /** How much of a command's output is kept (stdout and stderr together). */
-import type { CommandRule } from "../policy/policy-types.js";
+import type { CommandRule } from "./command-section.js";
 
 /** Output kept when the entry sets no `max_output`. */
 export const DEFAULT_MAX_OUTPUT = 256 * 1024;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { checkPolicy, loadPolicy, parsePolicy } from "./load-policy.js";
 import { PolicyError, type PolicyProblem } from "./policy-errors.js";
+import type { PolicyRegex } from "./policy-validator.js";
 
 /** The example from DESIGN.md, verbatim. */
 export const designExample = `version = 1
@@ -71,8 +72,8 @@ describe("parsePolicy: valid policies", () => {
     assert.equal(p.version, 1);
     assert.equal(p.source, "policy.toml");
     assert.deepEqual(p.clients, { users: ["www-data"], groups: [] });
-    assert.equal(p.files.length, 2);
-    const [hosts, hostname] = p.files;
+    assert.equal(p.augeas.files.length, 2);
+    const [hosts, hostname] = p.augeas.files;
     assert.equal(hosts?.path, "/etc/hosts");
     assert.equal(hosts?.node, "/files/etc/hosts");
     assert.equal(hosts?.lens, "Hosts.lns");
@@ -81,27 +82,28 @@ describe("parsePolicy: valid policies", () => {
     assert.equal(hostname?.lens, undefined);
     assert.deepEqual(hostname?.read.map((r) => r.source), ["**"], "read defaults to **");
     assert.deepEqual(hostname?.write.map((r) => r.source), ["**"]);
-    assert.deepEqual(p.services, [{ name: "nginx", actions: ["status", "reload", "restart"] }]);
-    assert.deepEqual(p.packages, { install: ["hello"], remove: ["hello"], update: true });
+    assert.deepEqual(p.service.rules, [{ name: "nginx", actions: ["status", "reload", "restart"] }]);
+    assert.deepEqual(p.package, { install: ["hello"], remove: ["hello"], update: true });
     assert.deepEqual(p.timezone, { get: true, set: true });
-    assert.equal(p.commands.length, 1);
-    const cmd = p.commands[0]!;
+    assert.equal(p.command.rules.length, 1);
+    const cmd = p.command.rules[0]!;
     assert.equal(cmd.name, "rotate-logs");
     assert.deepEqual(cmd.args[0], ["--force"]);
-    assert.ok(cmd.args[1] instanceof RegExp);
-    assert.equal((cmd.args[1] as RegExp).test("/etc/logrotate.d/nginx"), true);
-    assert.equal((cmd.args[1] as RegExp).test("/etc/logrotate.d/../x"), false);
+    const arg = cmd.args[1] as PolicyRegex;
+    assert.equal(arg.source, "^/etc/logrotate\\.d/[a-z0-9-]+$", "the policy's own words");
+    assert.equal(arg.regex.test("/etc/logrotate.d/nginx"), true);
+    assert.equal(arg.regex.test("/etc/logrotate.d/../x"), false);
     assert.equal(cmd.timeout, 60);
     assert.deepEqual(cmd.env, ["LANG"]);
   });
 
   it("absent sections grant nothing", () => {
     const p = parsePolicy(head, "min.toml");
-    assert.deepEqual(p.files, []);
-    assert.deepEqual(p.services, []);
-    assert.deepEqual(p.packages, { install: [], remove: [], update: false });
+    assert.deepEqual(p.augeas.files, []);
+    assert.deepEqual(p.service.rules, []);
+    assert.deepEqual(p.package, { install: [], remove: [], update: false });
     assert.deepEqual(p.timezone, { get: false, set: false });
-    assert.deepEqual(p.commands, []);
+    assert.deepEqual(p.command.rules, []);
   });
 
   it("[timezone] present allows get only unless set = true", () => {
@@ -110,10 +112,10 @@ describe("parsePolicy: valid policies", () => {
 
   it("service patterns are anchored and re-anchored around alternation", () => {
     const p = parsePolicy(`${head}[[service]]\npattern = "^example@[0-9]{4}\\\\.service$"\nactions = ["restart"]\n[[service]]\npattern = "^a$|^b$"\nactions = ["status"]\n`, "s");
-    const re = p.services[0]!.pattern!;
+    const re = p.service.rules[0]!.pattern!.regex;
     assert.equal(re.test("example@1234.service"), true);
     assert.equal(re.test("xexample@1234.service"), false);
-    const alt = p.services[1]!.pattern!;
+    const alt = p.service.rules[1]!.pattern!.regex;
     assert.equal(alt.test("a"), true);
     assert.equal(alt.test("b"), true);
     assert.equal(alt.test("ab"), false);
@@ -122,7 +124,7 @@ describe("parsePolicy: valid policies", () => {
   it("loadPolicy reads a file; a missing file is a PolicyError", () => {
     const dir = mkdtempSync(join(tmpdir(), "policy-"));
     writeFileSync(join(dir, "policy.toml"), designExample);
-    assert.equal(loadPolicy(join(dir, "policy.toml")).files.length, 2);
+    assert.equal(loadPolicy(join(dir, "policy.toml")).augeas.files.length, 2);
     assert.throws(() => loadPolicy(join(dir, "absent.toml")), (err: unknown) => err instanceof PolicyError && /ENOENT/.test(err.message));
   });
 });
@@ -164,7 +166,7 @@ describe("parsePolicy: invalid policies (key and line)", () => {
   it("lens names", () => {
     expectError(`${head}[[augeas.file]]\npath = "/etc/hosts"\nlens = "hosts"\n`, "augeas.file[0].lens", 6, /not a lens name/);
     expectError(`${head}[[augeas.file]]\npath = "/etc/hosts"\nlens = "Hosts.lns; rm"\n`, "augeas.file[0].lens", 6, /not a lens name/);
-    assert.equal(parsePolicy(`${head}[[augeas.file]]\npath = "/etc/hosts"\nlens = "Hosts.lns"\n`, "x").files[0]?.lens, "Hosts.lns");
+    assert.equal(parsePolicy(`${head}[[augeas.file]]\npath = "/etc/hosts"\nlens = "Hosts.lns"\n`, "x").augeas.files[0]?.lens, "Hosts.lns");
   });
   it("node patterns, with the element's own line in a multi-line array", () => {
     const text = `${head}[[augeas.file]]\npath = "/etc/hosts"\nwrite = [\n  "*",\n  "*/ipaddr",\n  "../x",\n]\n`;

@@ -1,3 +1,5 @@
+import { PolicyDeniedFault } from "../faults.js";
+
 /** One finding about a policy file; `key` is a dotted path such as `augeas.file[0].write[2]` (indices 0-based). */
 export interface PolicyProblem {
   severity: "error" | "warning";
@@ -23,26 +25,8 @@ export function formatProblem(source: string, problem: PolicyProblem): string {
   return `${where}: ${problem.severity}: ${problem.key ? `${problem.key}: ` : ""}${problem.message}`;
 }
 
-/**
- * A request the policy does not allow. `target` is what was refused (a client
- * path or a resolved node path), `reason` says why — usually which rule is
- * missing. The daemon maps every instance (including PathRejectedError) to a
- * `policy-denied` error.
- */
-export class PolicyDeniedError extends Error {
-  override readonly name: string = "PolicyDeniedError";
-  constructor(
-    readonly target: string,
-    readonly reason: string,
-    /** The file rule consulted, when there was one (its path, e.g. /etc/hosts). */
-    readonly file?: string,
-  ) {
-    super(`${target}: ${reason}`);
-  }
-}
-
 /** A client path outside the accepted grammar; `part` is the offending text. */
-export class PathRejectedError extends PolicyDeniedError {
+export class PathRejectedError extends PolicyDeniedFault {
   override readonly name = "PathRejected";
   constructor(
     path: string,

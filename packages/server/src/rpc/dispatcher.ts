@@ -1,39 +1,49 @@
 /**
- * Routes one JSON-RPC request to its handler through json-rpc-2.0, after the
- * checks every call gets in this order: authenticated (unless a `session.*` /
- * `rpc.discover` method), capability granted by the policy, params valid
- * against the vocabulary's schema. Then it runs the handler under the call
- * timeout and writes the audit line.
+ * Routes one JSON-RPC request to its capability module's entry through
+ * json-rpc-2.0, in this order: authenticated (unless a pre-authentication
+ * method)? → capability granted by the policy? → params valid (vocabulary
+ * schema)? → the entry's `authorise` → its `run` with the grant, under the
+ * call's time limit. The decision (allow when a grant was made, deny
+ * otherwise), the targets and the reason go into the audit line here — no
+ * handler can skip the check or misreport it.
  */
 import { JSONRPCServer, type JSONRPCRequest, type JSONRPCResponse } from "json-rpc-2.0";
-import { JSONRPC_CODES, METHOD_NAMES, METHODS, PROGRESS_METHOD, isMethodName, validateParams, type MethodName } from "@machina/protocol";
+import { JSONRPC_CODES, METHODS, PROGRESS_METHOD, isMethodName, validateParams, type MethodName } from "@machina/protocol";
+import type { Allow, Caller, Grant, Refusal, RunContext } from "../capability/capability-module.js";
+import type { MethodBinding } from "../capability/registry.js";
 import { Fault, InvalidParamsFault, PolicyDeniedFault, TimeoutFault } from "../faults.js";
 import type { AuditLog } from "../audit.js";
 import type { Logger } from "../logger.js";
-import type { CallContext, HandlerTable } from "./handler-types.js";
-import { targetsOf } from "./targets.js";
 import { toWireError, wireError } from "./wire-errors.js";
-import type { Session } from "../transport/session.js";
 
-/** Outcomes that mean the request was refused rather than attempted. */
-const REFUSALS = new Set(["policy-denied", "unauthenticated", "auth-failed", "busy"]);
+/** The connection a call comes on: what handlers see, plus how to send it notifications. */
+export interface DispatchCaller extends Caller {
+  notify(method: string, params: unknown): void;
+}
 
-interface CallState extends CallContext {
+interface CallState {
+  caller: DispatchCaller;
+  targets: string[];
+  granted: boolean;
+  /** Why the call was refused, for the audit line (the policy's words, never a value). */
+  refusal?: string;
   /** The handler's own promise: the session waits for it even after a timeout answer. */
   work?: Promise<unknown>;
   /** Set once the call has its answer: later progress would arrive after the response. */
   answered?: boolean;
+  id: JSONRPCRequest["id"];
 }
 
 export interface DispatcherOptions {
-  handlers: HandlerTable;
+  /** Every method's module entry and capability rule (registry.ts moduleIndex). */
+  bindings: ReadonlyMap<MethodName, MethodBinding>;
+  /** The section of the current policy that module `name` owns. */
+  section(module: string): unknown;
+  /** The runtime of module `name`. */
+  runtime(module: string): unknown;
   logger: Logger;
   audit: AuditLog;
   callTimeoutMs: number;
-  /** Whether the current policy grants the capability a method needs. */
-  granted(method: MethodName): boolean;
-  /** A longer time limit for some calls (package installs, allowlisted commands); undefined: callTimeoutMs. */
-  timeoutFor?(method: MethodName, params: unknown): number | undefined;
 }
 
 export class Dispatcher {
@@ -45,30 +55,25 @@ export class Dispatcher {
       id,
       error: toWireError(error, options.logger, "a method handler"),
     });
-    this.rpc.handleMethodNotFound = async (request) =>
-      request.id === undefined
-        ? null
-        : {
-            jsonrpc: "2.0",
-            id: request.id,
-            error: wireError("not-found", `no such method: ${String(request.method).slice(0, 100)}`, {}, JSONRPC_CODES.methodNotFound),
-          };
-    for (const name of METHOD_NAMES) {
+    this.rpc.handleMethodNotFound = (request) =>
+      Promise.resolve(
+        request.id === undefined
+          ? null
+          : {
+              jsonrpc: "2.0" as const,
+              id: request.id,
+              error: wireError("not-found", `no such method: ${String(request.method).slice(0, 100)}`, {}, JSONRPC_CODES.methodNotFound),
+            },
+      );
+    for (const name of options.bindings.keys()) {
       this.rpc.addMethod(name, (params, state) => this.invoke(name, params, state));
     }
   }
 
   /** Handles one well-formed request object; answers the response, or null for a notification. */
-  async dispatch(request: JSONRPCRequest, session: Session): Promise<JSONRPCResponse | null> {
+  async dispatch(request: JSONRPCRequest, caller: DispatchCaller): Promise<JSONRPCResponse | null> {
     const started = process.hrtime.bigint();
-    const state: CallState = {
-      session,
-      targets: [],
-      progress: (update) => {
-        if (request.id === undefined || request.id === null || state.answered) return;
-        session.notify(PROGRESS_METHOD, { id: request.id, ...update });
-      },
-    };
+    const state: CallState = { caller, targets: [], granted: false, id: request.id };
     let response: JSONRPCResponse | null;
     try {
       response = await this.rpc.receive(request, state);
@@ -77,29 +82,29 @@ export class Dispatcher {
       if (state.work) await state.work.catch(() => undefined);
     }
     const error = response && "error" in response ? response.error : undefined;
-    const known = isMethodName(request.method);
     const kind = error ? String((error.data as { kind?: string } | undefined)?.kind ?? "internal") : "ok";
     this.options.audit.write({
-      session: session.id,
-      peer: session.peer,
-      method: String(request.method).slice(0, 100),
-      targets: state.targets,
-      decision: error && (REFUSALS.has(kind) || !known) ? "deny" : "allow",
+      session: caller.id,
+      peer: caller.peer,
+      method: isMethodName(request.method) ? request.method : String(request.method).slice(0, 100),
+      targets: state.targets.map((t) => (t.length > 512 ? `${t.slice(0, 512)}…` : t)),
+      decision: state.granted ? "allow" : "deny",
       outcome: kind,
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-      ...(error ? { reason: error.message.slice(0, 300) } : {}),
+      ...(state.refusal !== undefined ? { reason: state.refusal } : error ? { reason: error.message.slice(0, 300) } : {}),
     });
     return response;
   }
 
   private async invoke(name: MethodName, params: unknown, state: CallState): Promise<unknown> {
-    const spec = METHODS[name];
-    state.targets = targetsOf(name, params);
-    if (!spec.preAuth && !state.session.authenticated) {
-      throw new Fault("unauthenticated", `authenticate before calling ${name} (session.hello, then session.authenticate)`);
-    }
-    if (!this.options.granted(name)) throw new PolicyDeniedFault("the policy does not allow this method", name);
+    const { entry, module, capability } = this.options.bindings.get(name)!;
     const checked = validateParams(name, params);
+    if (checked.ok) state.targets.push(...entry.targets(checked.params as never));
+    if (!METHODS[name].preAuth && !state.caller.handshake.authenticated) {
+      throw new Fault("unauthenticated", `authenticate before calling ${name} (session.hello, then session.authenticate)`, {});
+    }
+    const section = this.options.section(module.name);
+    if (!capability.granted(section)) return this.refused(state, new PolicyDeniedFault(name, "the policy does not allow this method"));
     if (!checked.ok) {
       const first = checked.problems[0]!;
       throw new InvalidParamsFault(`invalid params for ${name}: ${first.pointer || "params"}: ${first.message}`, {
@@ -107,11 +112,45 @@ export class Dispatcher {
         problems: checked.problems.map((p) => `${p.pointer || "params"}: ${p.message}`),
       });
     }
-    const handler = this.options.handlers[name] as (p: unknown, ctx: CallContext) => unknown;
-    const work = Promise.resolve().then(() => handler(checked.params, state));
+    const context: RunContext<unknown, unknown> = {
+      section,
+      runtime: this.options.runtime(module.name),
+      caller: state.caller,
+      progress: (update) => {
+        if (state.id === undefined || state.id === null || state.answered) return;
+        state.caller.notify(PROGRESS_METHOD, { id: state.id, ...update });
+      },
+      addTargets: (targets) => void state.targets.push(...targets),
+    };
+    let decision: Allow<unknown> | Refusal;
+    try {
+      const decided = entry.authorise(checked.params as never, context);
+      decision = decided instanceof Promise ? await decided : decided;
+    } catch (e) {
+      // The policy engine reports a refusal by throwing; it is a refusal all the same.
+      if (e instanceof Fault && e.kind === "policy-denied") return this.refused(state, e as Fault<"policy-denied">);
+      throw e;
+    }
+    if (!decision.allowed) return this.refused(state, decision);
+    state.granted = true;
+    state.targets.push(...decision.targets);
+    // Only here is a grant made: run cannot be reached without authorise's Allow.
+    const grant = { value: decision.value } as Grant<never>;
+    const work = Promise.resolve().then(() => entry.run(grant, context));
     state.work = work;
-    const limit = this.options.timeoutFor?.(name, checked.params) ?? this.options.callTimeoutMs;
+    const limit = entry.timeLimitMs?.(decision.value as never, context) ?? this.options.callTimeoutMs;
     return withTimeout(work, limit).finally(() => (state.answered = true));
+  }
+
+  /** Records a refusal for the audit line and answers it as `policy-denied`. */
+  private refused(state: CallState, refusal: Refusal | Fault<"policy-denied">): never {
+    if (refusal instanceof Fault) {
+      state.refusal = refusal.fields.reason;
+      throw refusal;
+    }
+    state.refusal = refusal.reason;
+    state.targets.push(refusal.target);
+    throw new PolicyDeniedFault(refusal.target, refusal.reason, refusal.file);
   }
 }
 
@@ -123,4 +162,3 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
-

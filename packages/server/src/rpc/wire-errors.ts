@@ -4,22 +4,18 @@
  * generic `internal` error, so no exception text ever reaches a client
  * (json-rpc-2.0's default mapping would send any thrown message with code 0).
  */
-import { ERROR_CODES, JSONRPC_CODES, type ErrorKind, type WireError } from "@machina/protocol";
+import { ERROR_CODES, JSONRPC_CODES, type ErrorFields, type ErrorKind, type WireError } from "@machina/protocol";
 import { Fault } from "../faults.js";
 import type { Logger } from "../logger.js";
-import { PolicyDeniedError } from "../policy/policy-errors.js";
 
-export function wireError(kind: ErrorKind, message: string, fields: Record<string, unknown> = {}, code = ERROR_CODES[kind]): WireError {
+export function wireError<K extends ErrorKind>(kind: K, message: string, fields: ErrorFields<K>, code = ERROR_CODES[kind]): WireError {
   return { code, message, data: { ...fields, kind } as WireError["data"] };
 }
 
 export function toWireError(error: unknown, logger: Logger, context: string): WireError {
   if (error instanceof Fault) return wireError(error.kind, error.message, error.fields);
-  if (error instanceof PolicyDeniedError) {
-    return wireError("policy-denied", error.message, { reason: error.reason, target: error.target, ...(error.file ? { file: error.file } : {}) });
-  }
   logger.error(`internal error in ${context}`, error);
-  return wireError("internal", "internal error; the daemon's log has the details");
+  return wireError("internal", "internal error; the daemon's log has the details", {});
 }
 
 export const parseErrorResponse = (message: string) => ({

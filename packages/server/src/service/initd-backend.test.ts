@@ -12,6 +12,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Fault } from "../faults.js";
 import { InitdBackend } from "./initd-backend.js";
+import type { ErrorKind } from "@machina/protocol";
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../test/fixtures/service");
 
@@ -41,13 +42,13 @@ function alive(pid: number): boolean {
   }
 }
 
-async function fault(p: Promise<unknown>, kind: string): Promise<Fault> {
+async function fault<K extends ErrorKind>(p: Promise<unknown>, kind: K): Promise<Fault<K>> {
   try {
     await p;
   } catch (e) {
     assert.ok(e instanceof Fault, `expected a Fault, got ${e}`);
     assert.equal(e.kind, kind, e.message);
-    return e;
+    return e as Fault<K>;
   }
   assert.fail(`expected a ${kind} fault`);
 }

@@ -59,7 +59,7 @@ export class InitdBackend implements ServiceBackend {
       throw new Fault("backend-failed", `${name} ${action} failed: ${why}${output ? `: ${lastLine(output)}` : ""}`, {
         backend: "initd",
         retryable: false,
-        exitCode: r.code,
+        ...(r.code !== null ? { exitCode: r.code } : {}),
         detail: withTruncation(output, r),
       });
     }
@@ -106,13 +106,13 @@ export class InitdBackend implements ServiceBackend {
     const dir = fs.statSync(this.dir, { throwIfNoEntry: false });
     if (!dir?.isDirectory()) throw new NotFoundFault(`no init script ${name} (there is no init script directory)`, name);
     const unsafeDir = unsafe(dir);
-    if (unsafeDir) throw new PolicyDeniedFault(`refusing to run it: the init script directory ${unsafeDir}`, name);
+    if (unsafeDir) throw new PolicyDeniedFault(name, `refusing to run it: the init script directory ${unsafeDir}`);
     const file = path.join(this.dir, name);
     const st = fs.lstatSync(file, { throwIfNoEntry: false });
     if (!st) throw new NotFoundFault(`no such service: there is no init script ${name}`, name);
-    if (!st.isFile()) throw new PolicyDeniedFault(`refusing to run it: the init script is not a regular file${st.isSymbolicLink() ? " (a symlink)" : ""}`, name);
+    if (!st.isFile()) throw new PolicyDeniedFault(name, `refusing to run it: the init script is not a regular file${st.isSymbolicLink() ? " (a symlink)" : ""}`);
     const unsafeFile = unsafe(st);
-    if (unsafeFile) throw new PolicyDeniedFault(`refusing to run it: the init script ${unsafeFile}`, name);
+    if (unsafeFile) throw new PolicyDeniedFault(name, `refusing to run it: the init script ${unsafeFile}`);
     if ((st.mode & 0o100) === 0) {
       throw new Fault("backend-failed", `${name}: the init script is not executable`, { backend: "initd", retryable: false });
     }

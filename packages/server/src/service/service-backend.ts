@@ -3,8 +3,7 @@
  * both answer the protocol's status model and report failures as Faults with
  * the protocol's error kinds.
  */
-import type { ServiceStatus } from "@machina/protocol";
-import type { ServiceAction } from "../policy/policy-types.js";
+import type { ServiceAction, ServiceStatus } from "@machina/protocol";
 
 /** The actions that change a service (everything but `status`). */
 export type ServiceChange = Exclude<ServiceAction, "status">;

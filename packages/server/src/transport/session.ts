@@ -6,9 +6,10 @@
  */
 import type net from "node:net";
 import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
-import { FramingError, LineDecoder, encodeLine, type ErrorKind } from "@machina/protocol";
+import { FramingError, LineDecoder, encodeLine, type ErrorFields, type ErrorKind } from "@machina/protocol";
 import type { PeerCredentials } from "@machina/peercred";
-import type { Dispatcher } from "../rpc/dispatcher.js";
+import type { Dispatcher, DispatchCaller } from "../rpc/dispatcher.js";
+import { Handshake } from "../session/handshake.js";
 import { invalidRequestResponse, parseErrorResponse, wireError } from "../rpc/wire-errors.js";
 import type { Logger } from "../logger.js";
 
@@ -19,8 +20,6 @@ const MAX_QUEUED = 1024;
 /** Longest time answers are held back to leave in one write (see send()). */
 const MAX_CORK_MS = 1;
 
-export type SessionState = "hello" | "authenticating" | "ready" | "closed";
-
 export interface SessionOptions {
   id: number;
   socket: net.Socket;
@@ -29,16 +28,17 @@ export interface SessionOptions {
   logger: Logger;
   maxLineBytes: number;
   authTimeoutMs: number;
+  /** Called once, when the peer has authenticated. */
+  onAuthenticated(session: Session): void;
   /** Called once, when the connection is gone. */
   onClose(session: Session): void;
 }
 
-export class Session {
+export class Session implements DispatchCaller {
   readonly id: number;
   readonly peer: PeerCredentials;
-  state: SessionState = "hello";
-  clientNonce?: Uint8Array;
-  serverNonce?: Uint8Array;
+  readonly handshake: Handshake;
+  private closed = false;
   private readonly socket: net.Socket;
   private readonly decoder: LineDecoder;
   private queue: Promise<void> = Promise.resolve();
@@ -48,29 +48,24 @@ export class Session {
   /** True while answers are being collected into one write (see send()), and since when. */
   private corked = false;
   private corkedAt = 0;
-  private readonly closeHandlers: (() => void)[] = [];
 
   constructor(private readonly options: SessionOptions) {
     this.id = options.id;
     this.peer = options.peer;
     this.socket = options.socket;
     this.decoder = new LineDecoder(options.maxLineBytes);
+    this.handshake = new Handshake(() => {
+      clearTimeout(this.authTimer);
+      options.onAuthenticated(this);
+    });
     this.authTimer = setTimeout(() => {
-      if (this.state !== "ready") this.fail("timeout", `not authenticated within ${options.authTimeoutMs} ms`);
+      if (!this.handshake.authenticated) {
+        this.fail("timeout", `not authenticated within ${options.authTimeoutMs} ms`, { timeoutMs: options.authTimeoutMs });
+      }
     }, options.authTimeoutMs);
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
     this.socket.on("error", () => undefined);
     this.socket.on("close", () => this.onSocketClose());
-  }
-
-  get authenticated(): boolean {
-    return this.state === "ready";
-  }
-
-  /** Marks the handshake done: the pre-authentication deadline no longer applies. */
-  markAuthenticated(): void {
-    this.state = "ready";
-    clearTimeout(this.authTimer);
   }
 
   /** Closes the connection once the current reply has been sent (after a failed proof). */
@@ -78,21 +73,16 @@ export class Session {
     this.closeAfterReply = true;
   }
 
-  /** Runs `fn` when the connection closes (the session's pending edits are discarded there). */
-  onClose(fn: () => void): void {
-    this.closeHandlers.push(fn);
-  }
-
   /** Sends a JSON-RPC notification (e.g. `progress`) on this connection; dropped once it is closed. */
   notify(method: string, params: unknown): void {
-    if (this.state === "closed") return;
+    if (this.closed) return;
     this.send({ jsonrpc: "2.0", method, params });
   }
 
   /** Ends the connection with an unsolicited error (id null), e.g. on framing errors or shutdown. */
-  fail(kind: ErrorKind, message: string, code?: number): void {
-    if (this.state === "closed") return;
-    this.send({ jsonrpc: "2.0", id: null, error: wireError(kind, message, {}, code) });
+  fail<K extends ErrorKind>(kind: K, message: string, fields: ErrorFields<K>, code?: number): void {
+    if (this.closed) return;
+    this.send({ jsonrpc: "2.0", id: null, error: wireError(kind, message, fields, code) });
     this.end();
   }
 
@@ -104,8 +94,8 @@ export class Session {
   }
 
   end(): void {
-    if (this.state === "closed") return;
-    this.state = "closed";
+    if (this.closed) return;
+    this.closed = true;
     clearTimeout(this.authTimer);
     this.socket.end();
     // Do not wait for a peer that never reads.
@@ -113,7 +103,7 @@ export class Session {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.state === "closed") return;
+    if (this.closed) return;
     let lines: string[];
     try {
       lines = this.decoder.push(chunk);
@@ -134,14 +124,14 @@ export class Session {
     if (this.queued > MAX_QUEUED) this.socket.pause();
     this.queue = this.queue.then(async () => {
       try {
-        if (this.state !== "closed") await this.handleLine(line);
+        if (!this.closed) await this.handleLine(line);
       } catch (e) {
         this.options.logger.error(`session ${this.id}: unexpected failure handling a message`, e);
-        this.fail("internal", "internal error; the daemon's log has the details");
+        this.fail("internal", "internal error; the daemon's log has the details", {});
       } finally {
         this.queued--;
         if (this.queued === 0 || performance.now() - this.corkedAt > MAX_CORK_MS) this.flush();
-        if (this.queued <= MAX_QUEUED / 2 && this.state !== "closed") this.socket.resume();
+        if (this.queued <= MAX_QUEUED / 2 && !this.closed) this.socket.resume();
       }
     });
   }
@@ -160,7 +150,7 @@ export class Session {
       if (message.length > MAX_BATCH) return this.send(invalidRequestResponse(null, `batch of more than ${MAX_BATCH} requests`));
       const responses: JSONRPCResponse[] = [];
       for (const item of message) {
-        if (this.state === "closed") return;
+        if (this.closed) return;
         // A wrong proof ends the connection: the rest of its batch is not run
         // (else one connection could try many proofs, and go on after one failed).
         if (this.closeAfterReply) break;
@@ -208,15 +198,12 @@ export class Session {
   };
 
   private onSocketClose(): void {
-    const wasOpen = this.state !== "closed";
-    this.state = "closed";
+    const wasOpen = !this.closed;
+    this.closed = true;
     clearTimeout(this.authTimer);
     if (wasOpen) this.options.logger.debug(`session ${this.id}: peer closed the connection`);
     // Pending calls finish first; then the session's edits are dropped.
-    void this.queue.then(() => {
-      for (const fn of this.closeHandlers) fn();
-      this.options.onClose(this);
-    });
+    void this.queue.then(() => this.options.onClose(this));
   }
 }
 

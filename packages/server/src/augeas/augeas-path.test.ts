@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseAugeasPath, parseRelativeAugeasPath } from "./augeas-path.js";
-import { PathRejectedError, PolicyDeniedError } from "./policy-errors.js";
+import { PathRejectedError } from "../policy/policy-errors.js";
+import { PolicyDeniedFault } from "../faults.js";
 
 function rejected(path: string, part: string | RegExp, reason?: RegExp): void {
   assert.throws(
     () => parseAugeasPath(path),
     (err: unknown) => {
       assert.ok(err instanceof PathRejectedError, `expected PathRejectedError for ${JSON.stringify(path)}, got ${String(err)}`);
-      assert.ok(err instanceof PolicyDeniedError, "PathRejectedError is a policy denial");
+      assert.ok(err instanceof PolicyDeniedFault, "PathRejectedError is a policy denial");
       if (typeof part === "string") assert.equal(err.part, part, `offending part of ${JSON.stringify(path)}: ${err.message}`);
       else assert.match(err.part, part);
       if (reason) assert.match(err.reason, reason);

@@ -13,8 +13,9 @@
  * emitted as `new RegExp("…")` of the anchored source the daemon uses.
  */
 import { userName } from "@machina/peercred";
-import type { Policy, ServiceAction } from "./policy-types.js";
-import { systemdUnitName } from "../service/service-name.js";
+import type { ServiceAction } from "@machina/protocol";
+import type { Policy } from "../policy/policy-types.js";
+import { systemdUnitName } from "./service-name.js";
 
 /** systemd's polkit verb for each action (`systemctl` sends the same ones); `status` has none. */
 const VERB: Partial<Record<ServiceAction, string>> = { start: "start", stop: "stop", restart: "restart", reload: "reload" };
@@ -46,7 +47,7 @@ export function polkitRule(policy: Policy, source: string): PolkitRule {
   const anyUser = policy.clients.users.length === 0 && policy.clients.groups.length === 0;
 
   const entries: string[] = [];
-  for (const [i, s] of policy.services.entries()) {
+  for (const [i, s] of policy.service.rules.entries()) {
     const verbs = s.actions.map((a) => VERB[a]).filter((v): v is string => v !== undefined);
     if (verbs.length === 0) continue;
     const verbList = JSON.stringify(verbs);
@@ -58,7 +59,8 @@ export function polkitRule(policy: Policy, source: string): PolkitRule {
       }
       entries.push(`    { unit: ${JSON.stringify(unit)}, verbs: ${verbList} }`);
     } else if (s.pattern) {
-      entries.push(`    { pattern: new RegExp(${JSON.stringify(s.pattern.source)}), verbs: ${verbList} }`);
+      // The re-anchored expression the daemon tests (^(?:…)$), never the policy's text alone.
+      entries.push(`    { pattern: new RegExp(${JSON.stringify(s.pattern.regex.source)}), verbs: ${verbList} }`);
     }
   }
 

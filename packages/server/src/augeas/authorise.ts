@@ -34,8 +34,8 @@ import {
 } from "./augeas-path.js";
 import { matchesAny, type NodePattern, type PatternSegment } from "./node-pattern.js";
 import { shapeCovered, shapeIntersects } from "./pattern-coverage.js";
-import { PolicyDeniedError } from "./policy-errors.js";
-import type { FileRule, Policy } from "./policy-types.js";
+import { PolicyDeniedFault } from "../faults.js";
+import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { BoundedCache, deepFreeze } from "./bounded-cache.js";
 
 /**
@@ -104,7 +104,7 @@ export class PolicyEngine {
   private readonly shapesAllowed = new BoundedCache<string, true>(CACHE_ENTRIES);
   private readonly nodeRefs = new BoundedCache<string, NodeRef | null>(CACHE_ENTRIES);
 
-  constructor(policy: Pick<Policy, "files">) {
+  constructor(policy: AugeasSection) {
     this.files = policy.files;
     // Absolute patterns: the file's node labels, then the rule's segments.
     const absolute = (access: Access): PatternSegment[][] =>
@@ -148,7 +148,7 @@ export class PolicyEngine {
 
   private deny(target: string, labels: readonly string[], access: Access, what = ""): never {
     const { reason, file } = this.whyNot(labels, access);
-    throw new PolicyDeniedError(target, what ? `${what}: ${reason}` : reason, file);
+    throw new PolicyDeniedFault(target, what ? `${what}: ${reason}` : reason, file);
   }
 
   private require(ref: NodeRef, access: Access, what = ""): void {
@@ -165,7 +165,7 @@ export class PolicyEngine {
 
   private refOrDeny(resolved: string): NodeRef {
     const ref = this.ref(resolved);
-    if (!ref) throw new PolicyDeniedError(resolved, "the node's label cannot be addressed safely ('.' or '..')");
+    if (!ref) throw new PolicyDeniedFault(resolved, "the node's label cannot be addressed safely ('.' or '..')");
     return ref;
   }
 
@@ -184,7 +184,7 @@ export class PolicyEngine {
     if (!shapeIntersects(shape, access === "read" ? this.readPatterns : this.writePatterns)) {
       const fixed = shape.every((s) => s.kind === "label");
       if (fixed) this.deny(canonical, shape.map((s) => (s as { label: string }).label), access, what);
-      throw new PolicyDeniedError(canonical, `${what}: no ${access} pattern of any [[augeas.file]] matches a node this path could name`);
+      throw new PolicyDeniedFault(canonical, `${what}: no ${access} pattern of any [[augeas.file]] matches a node this path could name`);
     }
     this.shapesAllowed.set(key, true);
   }
@@ -210,7 +210,7 @@ export class PolicyEngine {
           query = `${head}/${serialiseSteps(pred.rel.map((test) => ({ test, predicates: [] })), false)}`;
         }
         if (!shapeCovered(shape, this.readPatterns)) {
-          throw new PolicyDeniedError(
+          throw new PolicyDeniedFault(
             shown,
             `the predicate reads nodes (${describeShape(shape)}) that the policy does not let you read: every node a predicate could read needs a read pattern`,
           );
@@ -282,7 +282,7 @@ export class PolicyEngine {
     const toCreate = steps.slice(k);
     for (const step of toCreate) {
       if (step.test.kind !== "label" || step.predicates.length > 0) {
-        throw new PolicyDeniedError(
+        throw new PolicyDeniedFault(
           `${contextPath}/${serialiseSteps(steps, false)}`,
           `${what}: nothing matches, and the step ${JSON.stringify(serialiseStep(step))} would have to be created, but a wildcard or predicate cannot be created`,
         );
@@ -321,7 +321,7 @@ export class PolicyEngine {
     const rule = this.fileFor(ref.labels);
     if (!rule) this.deny(ref.path, ref.labels, "write", what);
     if (!fileNodeAllowed && ref.labels.length === rule.nodeLabels.length) {
-      throw new PolicyDeniedError(ref.path, `${what}: this is the node of the file ${rule.path} itself; only nodes inside it may be removed, moved, renamed or inserted next to`, rule.path);
+      throw new PolicyDeniedFault(ref.path, `${what}: this is the node of the file ${rule.path} itself; only nodes inside it may be removed, moved, renamed or inserted next to`, rule.path);
     }
   }
 
@@ -456,7 +456,7 @@ export class PolicyEngine {
 
   private requireLabel(target: string, label: string): void {
     const problem = typeof label !== "string" ? "label must be a string" : label.includes("/") ? "a label cannot contain '/'" : labelProblem(label);
-    if (problem) throw new PolicyDeniedError(target, `invalid label ${JSON.stringify(label)}: ${problem}`);
+    if (problem) throw new PolicyDeniedFault(target, `invalid label ${JSON.stringify(label)}: ${problem}`);
   }
 
   /**
@@ -481,7 +481,7 @@ export class PolicyEngine {
         continue;
       }
       if (!rule || rule.write.length === 0) {
-        throw new PolicyDeniedError(raw, rule ? `the file ${rule.path} is read-only in the policy but has changes` : "a change lies outside every [[augeas.file]]: nothing outside policy files may be saved", rule?.path);
+        throw new PolicyDeniedFault(raw, rule ? `the file ${rule.path} is read-only in the policy but has changes` : "a change lies outside every [[augeas.file]]: nothing outside policy files may be saved", rule?.path);
       }
       files.add(rule.path);
       nodes.push(raw);
@@ -489,7 +489,7 @@ export class PolicyEngine {
     for (const pathNode of tree.match("/augeas/files//path")) {
       const fileNode = tree.get(pathNode);
       if (typeof fileNode === "string" && fileNode.startsWith("/files/") && tree.match(canonicalNodePath(fileNode) ?? fileNode).length === 0) {
-        throw new PolicyDeniedError(fileNode, "the node of this file was removed: saving would delete the file");
+        throw new PolicyDeniedFault(fileNode, "the node of this file was removed: saving would delete the file");
       }
     }
     return { files: [...files], nodes };

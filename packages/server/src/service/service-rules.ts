@@ -5,9 +5,8 @@
  * `name = "nginx"` covers `nginx` and `nginx.service` alike, and a `pattern`
  * is tested against the canonical name (`^example@[0-9]{4}\\.service$`).
  */
-import type { Capability } from "@machina/protocol";
-import type { Policy, ServiceAction, ServiceRule } from "./policy-types.js";
-import { SERVICE_ACTIONS } from "./policy-types.js";
+import { SERVICE_ACTIONS, type ServiceAction } from "@machina/protocol";
+import type { ServiceRule } from "./service-section.js";
 
 /** Canonicalises a name for the backend in use; undefined when the name is not valid there. */
 export type CanonicalName = (name: string) => string | undefined;
@@ -16,13 +15,6 @@ export interface ListedService {
   /** Canonical name. */
   name: string;
   actions: ServiceAction[];
-}
-
-/** The pattern as the policy wrote it (`^…$`); the loader re-anchors it as `^(?:…)$`. */
-export function patternSource(rule: ServiceRule): string | undefined {
-  if (!rule.pattern) return undefined;
-  const s = rule.pattern.source;
-  return s.startsWith("^(?:") && s.endsWith(")$") ? `^${s.slice(4, -2)}$` : s;
 }
 
 export class ServiceRules {
@@ -57,7 +49,7 @@ export class ServiceRules {
     if (this.rules.some((r) => r.pattern && r.actions.length > 0)) {
       for (const n of await existing()) {
         const c = this.canonical(n);
-        if (c !== undefined && this.rules.some((r) => r.pattern && r.actions.length > 0 && r.pattern.test(c))) names.add(c);
+        if (c !== undefined && this.rules.some((r) => r.pattern && r.actions.length > 0 && r.pattern.regex.test(c))) names.add(c);
       }
     }
     return [...names].map((name) => ({ name, actions: this.actionsFor(name) }));
@@ -65,23 +57,6 @@ export class ServiceRules {
 
   private matches(rule: ServiceRule, name: string): boolean {
     if (rule.name !== undefined) return this.canonical(rule.name) === name;
-    return rule.pattern !== undefined && rule.pattern.test(name);
+    return rule.pattern !== undefined && rule.pattern.regex.test(name);
   }
-}
-
-/** The `service.*` capabilities: `service.list` needs any allowed action, `service.X` a rule allowing X. */
-export function serviceCapabilityGranted(policy: Policy, capability: Capability): boolean {
-  if (capability === "service.list") return policy.services.some((s) => s.actions.length > 0);
-  const action = capability.slice("service.".length) as ServiceAction;
-  return policy.services.some((s) => s.actions.includes(action));
-}
-
-/** `x-policy` of a `service.*` method: the names and patterns allowed for its action (all, with their actions, for list). */
-export function serviceResources(policy: Policy, capability: Capability): unknown {
-  const describe = (s: ServiceRule) => (s.name !== undefined ? { name: s.name } : { pattern: patternSource(s) });
-  if (capability === "service.list") {
-    return { services: policy.services.filter((s) => s.actions.length > 0).map((s) => ({ ...describe(s), actions: s.actions })) };
-  }
-  const action = capability.slice("service.".length) as ServiceAction;
-  return { services: policy.services.filter((s) => s.actions.includes(action)).map(describe) };
 }

@@ -5,25 +5,26 @@ import { after, before, describe, it } from "node:test";
 import { nodePathLabels } from "./augeas-label.js";
 import { HOSTS, openSandbox, type TreeSandbox } from "./augeas-sandbox.test-support.js";
 import { PolicyEngine } from "./authorise.js";
-import { parsePolicy } from "./load-policy.js";
-import { PathRejectedError, PolicyDeniedError } from "./policy-errors.js";
+import { parsePolicy } from "../policy/load-policy.js";
+import { PathRejectedError } from "../policy/policy-errors.js";
+import { PolicyDeniedFault } from "../faults.js";
 
 function engine(files: string): PolicyEngine {
-  return new PolicyEngine(parsePolicy(`version = 1\n[clients]\nusers = ["www-data"]\n${files}`, "test.toml"));
+  return new PolicyEngine(parsePolicy(`version = 1\n[clients]\nusers = ["www-data"]\n${files}`, "test.toml").augeas);
 }
 
 function hostsPolicy(hosts: string, hostname = `read = ["**"]`): PolicyEngine {
   return engine(`[[augeas.file]]\npath = "/etc/hosts"\nlens = "Hosts"\n${hosts}\n[[augeas.file]]\npath = "/etc/hostname"\n${hostname}\n`);
 }
 
-function denied(fn: () => unknown, target?: string | RegExp, reason?: RegExp): PolicyDeniedError {
+function denied(fn: () => unknown, target?: string | RegExp, reason?: RegExp): PolicyDeniedFault {
   let caught: unknown;
   try {
     fn();
   } catch (err) {
     caught = err;
   }
-  assert.ok(caught instanceof PolicyDeniedError, `expected PolicyDeniedError, got ${caught === undefined ? "success" : String(caught)}`);
+  assert.ok(caught instanceof PolicyDeniedFault, `expected PolicyDeniedFault, got ${caught === undefined ? "success" : String(caught)}`);
   if (typeof target === "string") assert.equal(caught.target, target, caught.message);
   else if (target) assert.match(caught.target, target, caught.message);
   if (reason) assert.match(caught.reason, reason);

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import vm from "node:vm";
-import { parsePolicy } from "./load-policy.js";
+import { parsePolicy } from "../policy/load-policy.js";
 import { polkitRule } from "./polkit.js";
 
 type Decision = string | null;

@@ -91,8 +91,8 @@ export class AptBackend {
     const plan = await this.simulate(["install", "--no-install-recommends", "--no-remove"], name);
     // Dependencies may be installed or upgraded with it, as apt decides — but never machinad itself.
     const self = plan.find((p) => p.name === this.selfPackage);
-    if (self) throw new PolicyDeniedFault(`installing it would ${self.action} machinad's own package ${this.selfPackage}`, name);
-    if (plan.some((p) => p.action === "remove")) throw new PolicyDeniedFault("installing it would remove other packages", name);
+    if (self) throw new PolicyDeniedFault(name, `installing it would ${self.action} machinad's own package ${this.selfPackage}`);
+    if (plan.some((p) => p.action === "remove")) throw new PolicyDeniedFault(name, "installing it would remove other packages");
     if (!plan.some((p) => p.name === name)) return false;
     await this.change(["install", "-y", "--no-install-recommends", "--no-remove"], name, progress);
     return true;
@@ -103,8 +103,8 @@ export class AptBackend {
     if ((await this.status(name)).installed === null) return false;
     const plan = await this.simulate(["remove"], name);
     const others = plan.filter((p) => !(p.action === "remove" && p.name === name)).map((p) => p.name);
-    if (others.includes(this.selfPackage)) throw new PolicyDeniedFault(`removing it would also remove machinad's own package ${this.selfPackage}`, name);
-    if (others.length) throw new PolicyDeniedFault(`removing it would also change ${others.slice(0, 20).join(", ")}${others.length > 20 ? ", …" : ""}`, name);
+    if (others.includes(this.selfPackage)) throw new PolicyDeniedFault(name, `removing it would also remove machinad's own package ${this.selfPackage}`);
+    if (others.length) throw new PolicyDeniedFault(name, `removing it would also change ${others.slice(0, 20).join(", ")}${others.length > 20 ? ", …" : ""}`);
     if (plan.length === 0) return false;
     await this.change(["remove", "-y"], name, progress);
     return true;
@@ -120,7 +120,7 @@ export class AptBackend {
     const r = await this.run(this.aptGet, ["-s", ...APT_COMMON, ...args, "--", name], QUERY_TIMEOUT_MS);
     if (r.exitCode !== 0) throw this.failure("apt-get", r);
     const stdout = r.stdout.toString("utf8");
-    if (nameWasReinterpreted(stdout)) throw new PolicyDeniedFault("apt would read the name as a pattern or a virtual package, not this package", name);
+    if (nameWasReinterpreted(stdout)) throw new PolicyDeniedFault(name, "apt would read the name as a pattern or a virtual package, not this package");
     return parseSimulation(stdout);
   }
 

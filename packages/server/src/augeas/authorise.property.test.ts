@@ -1,6 +1,6 @@
 /*
  * Property: whatever a hostile client sends, a path is either rejected
- * (PathRejectedError / PolicyDeniedError) or it resolves only to nodes the
+ * (PathRejectedError / PolicyDeniedFault) or it resolves only to nodes the
  * policy allows — and a write the engine authorises changes only nodes the
  * policy lets the client write. The oracle below is deliberately naive: it
  * compares label sequences with the policy's patterns, and for writes it diffs
@@ -12,10 +12,10 @@ import fc from "fast-check";
 import { canonicalNodePath, nodePathLabels } from "./augeas-label.js";
 import { openSandbox, type TreeSandbox } from "./augeas-sandbox.test-support.js";
 import { PolicyEngine, type AugeasTree } from "./authorise.js";
-import { parsePolicy } from "./load-policy.js";
+import { parsePolicy } from "../policy/load-policy.js";
 import { matchNodePattern } from "./node-pattern.js";
-import { PolicyDeniedError } from "./policy-errors.js";
-import type { Policy } from "./policy-types.js";
+import { PolicyDeniedFault } from "../faults.js";
+import type { Policy } from "../policy/policy-types.js";
 
 const policy: Policy = parsePolicy(
   `version = 1
@@ -32,10 +32,10 @@ write = ["hostname"]
 `,
   "property.toml",
 );
-const engine = new PolicyEngine(policy);
+const engine = new PolicyEngine(policy.augeas);
 
 function oracle(labels: readonly string[], access: "read" | "write"): boolean {
-  for (const f of policy.files) {
+  for (const f of policy.augeas.files) {
     const n = f.nodeLabels.length;
     if (labels.length >= n && f.nodeLabels.every((l, i) => labels[i] === l)) {
       return f[access].some((p) => matchNodePattern(p, labels.slice(n)));
@@ -60,7 +60,7 @@ const clientPath = fc
   .map(([p, steps]) => p + steps.map(([sep, name, pred]) => sep + name + pred).join(""));
 
 function expectDenialOnly(err: unknown): void {
-  if (!(err instanceof PolicyDeniedError)) throw err;
+  if (!(err instanceof PolicyDeniedFault)) throw err;
 }
 
 /** labels-path → sorted values of every node at it (positions ignored). */
@@ -147,7 +147,7 @@ describe("property: paths resolve only to allowed nodes", () => {
           }
         } catch (err) {
           // denied by the policy, or refused by libaugeas itself (e.g. several matches)
-          if (!(err instanceof PolicyDeniedError) && !(err instanceof Error && err.name === "AugeasError")) throw err;
+          if (!(err instanceof PolicyDeniedFault) && !(err instanceof Error && err.name === "AugeasError")) throw err;
         }
         const afterTree = snapshot(s.aug);
         for (const key of new Set([...beforeTree.keys(), ...afterTree.keys()])) {

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { systemdUnitName, initScriptName } from "../service/service-name.js";
-import { capabilityGranted } from "./capabilities.js";
-import { policyResources } from "./discovery.js";
-import { parsePolicy } from "./load-policy.js";
-import { patternSource, ServiceRules } from "./service-rules.js";
+import { parsePolicy } from "../policy/load-policy.js";
+import { ServiceRules } from "./service-rules.js";
+import { serviceModule } from "./service-module.js";
 
 const POLICY = parsePolicy(
   `version = 1
@@ -34,8 +33,8 @@ actions = []
   "test.toml",
 );
 
-const systemd = new ServiceRules(POLICY.services, systemdUnitName);
-const initd = new ServiceRules(POLICY.services, initScriptName);
+const systemd = new ServiceRules(POLICY.service.rules, systemdUnitName);
+const initd = new ServiceRules(POLICY.service.rules, initScriptName);
 
 test("exact names and anchored patterns allow exactly their actions, on canonical names", () => {
   assert.equal(systemd.allows("restart", "nginx.service"), true, "name = nginx covers nginx.service");
@@ -56,7 +55,7 @@ test("a top-level alternation cannot escape the anchors", () => {
   assert.equal(systemd.allows("status", "other.service"), true);
   assert.equal(systemd.allows("status", "evil-other.service"), false);
   assert.equal(systemd.allows("status", "example@0042.service-x"), false);
-  assert.equal(patternSource(POLICY.services[1]!), "^example@[0-9]{4}\\.service$", "the policy's own words");
+  assert.equal(POLICY.service.rules[1]!.pattern!.source, "^example@[0-9]{4}\\.service$", "the policy's own words");
 });
 
 test("list: exact names always, patterns expanded only over services that exist", async () => {
@@ -73,24 +72,27 @@ test("list: exact names always, patterns expanded only over services that exist"
     ],
   );
   let asked = false;
-  const onlyNames = new ServiceRules(POLICY.services.filter((s) => s.name), systemdUnitName);
+  const onlyNames = new ServiceRules(POLICY.service.rules.filter((s) => s.name), systemdUnitName);
   await onlyNames.listed(async () => ((asked = true), []));
   assert.equal(asked, false, "without patterns, nothing is enumerated");
 });
 
 test("capabilities and x-policy follow the actions", () => {
-  assert.equal(capabilityGranted(POLICY, "service.list"), true);
-  assert.equal(capabilityGranted(POLICY, "service.restart"), true);
-  assert.equal(capabilityGranted(POLICY, "service.start"), true);
-  assert.equal(capabilityGranted(POLICY, "service.stop"), false, "no rule allows stop");
+  const caps = serviceModule.capabilities;
+  const granted = (policy: typeof POLICY, c: keyof typeof caps) => caps[c]!.granted(policy.service);
+  const policyResources = (policy: typeof POLICY, c: keyof typeof caps) => caps[c]!.resources(policy.service);
+  assert.equal(granted(POLICY, "service.list"), true);
+  assert.equal(granted(POLICY, "service.restart"), true);
+  assert.equal(granted(POLICY, "service.start"), true);
+  assert.equal(granted(POLICY, "service.stop"), false, "no rule allows stop");
   const none = parsePolicy(`version = 1\n[clients]\nusers = ["root"]\n`, "none.toml");
   for (const c of ["service.list", "service.status", "service.start", "service.stop", "service.restart", "service.reload"] as const) {
-    assert.equal(capabilityGranted(none, c), false, `${c} is default-denied`);
+    assert.equal(granted(none, c), false, `${c} is default-denied`);
   }
-  assert.deepEqual(policyResources(POLICY, "service.restart", []), {
+  assert.deepEqual(policyResources(POLICY, "service.restart"), {
     services: [{ name: "nginx" }, { pattern: "^example@[0-9]{4}\\.service$" }],
   });
-  assert.deepEqual(policyResources(POLICY, "service.stop", []), { services: [] });
-  const list = policyResources(POLICY, "service.list", []) as { services: unknown[] };
+  assert.deepEqual(policyResources(POLICY, "service.stop"), { services: [] });
+  const list = policyResources(POLICY, "service.list") as { services: unknown[] };
   assert.equal(list.services.length, 4, "every rule that allows something");
 });

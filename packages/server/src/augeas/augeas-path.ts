@@ -11,7 +11,7 @@
  * hands the client's string to libaugeas: it passes `canonical`, re-serialised
  * from the AST, so what is authorised is exactly what is evaluated.
  */
-import { PathRejectedError } from "./policy-errors.js";
+import { PathRejectedError } from "../policy/policy-errors.js";
 import { escapeLabel, labelProblem, PLAIN_LABEL_CHAR } from "./augeas-label.js";
 import type { PatternSegment } from "./node-pattern.js";
 
