@@ -1,44 +1,52 @@
 /**
- * Invariant 9, for the whole vocabulary: EVERY method of METHOD_NAMES (so
- * methods added later are covered without touching this file) is driven
+ * Invariant 9, for the whole vocabulary, driven by the daemon's own module
+ * registry: EVERY method a capability module handles is called
  *
- *   - allowed: against a daemon whose policy grants every capability, with
- *     params that reach the handler (augeas methods succeed; the others get
- *     as far as their backend or resource check can go here);
+ *   - allowed: against a daemon whose policy grants every capability of
+ *     every module (checked against the registry, so a new module or
+ *     capability fails here until the policy below grants it), with params
+ *     under which each call SUCCEEDS — augeas on the fixtures, services on a
+ *     real init script, packages with real apt and the `hello` package, the
+ *     timezone under the sandbox root, a real command;
  *   - refused by the policy: against a daemon whose policy grants nothing;
  *   - refused for want of authentication;
  *
  * and each call must produce exactly one audit line carrying the peer
- * (pid/uid/gid of this process, from SO_PEERCRED), the method, the targets it
- * named, the decision and the outcome the client saw. Values marked secret
- * (set values, command stdin) and the key never appear in the audit log or
- * the daemon's log.
+ * (pid/uid/gid of this process, from SO_PEERCRED), the method, the targets
+ * its module names for those params, the decision (allow exactly when the
+ * call was let run) and the outcome the client saw. Values marked secret (set
+ * values, command stdin) and the key never appear in the audit log or the
+ * daemon's log.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, test } from "node:test";
-import { METHOD_NAMES, METHODS, type MethodName } from "@machina/protocol";
+import { METHODS, type MethodName } from "@machina/protocol";
+import { moduleIndex, parsePolicy } from "@machina/server";
 import { readAuditLines, type AuditLine } from "./harness/audit-log.js";
 import { startDaemon, type DaemonProcess } from "./harness/daemon.js";
+import { InitScripts } from "./harness/init-scripts.js";
 import { STANDARD_POLICY } from "./harness/policies.js";
 import { RawConnection, rawSessionWhenFree, type RawResponse } from "./harness/raw-client.js";
 import { Sandbox } from "./harness/sandbox.js";
+import { holdPackageLock, removeDirectly, TEST_PACKAGE } from "./harness/test-package.js";
 import { waitFor } from "./harness/wait.js";
-import { paramsFor } from "./security/schema-params.js";
 
 const SECRET = "audit-secret-5f3c9a-never-logged";
 const ME = { pid: process.pid, uid: process.getuid!(), gid: process.getgid!() };
+const SERVICE = "probe";
+const BINDINGS = moduleIndex();
 
-/** Grants every capability; the resources named are harmless (nothing by these names exists). */
+/** Grants every capability of every module, on resources that exist here. */
 const GRANT_ALL_POLICY = `${STANDARD_POLICY}
 [[service]]
-name = "machina-audit-probe"
+name = "${SERVICE}"
 actions = ["status", "start", "stop", "restart", "reload"]
 
 [package]
-install = ["machina-audit-probe"]
-remove = ["machina-audit-probe"]
-update = false   # apt-get update would need the network: its refused path is what is audited here
+install = ["${TEST_PACKAGE}"]
+remove = ["${TEST_PACKAGE}"]
+update = true
 
 [timezone]
 set = true
@@ -57,10 +65,11 @@ users = ["root"]
 `;
 
 /**
- * Params that make each augeas method succeed on the fixtures (in this order),
- * with secret values; methods not listed get params from their schema.
+ * Params under which each method succeeds, in the order they are called (a
+ * new method fails to compile here until it is given some). Values are the
+ * secret wherever a value is sent.
  */
-const AUGEAS_PARAMS: Partial<Record<MethodName, Record<string, unknown>>> = {
+const PARAMS = {
   "augeas.get": { path: "/files/etc/hostname/hostname" },
   "augeas.match": { path: "/files/etc/hosts/*" },
   "augeas.set": { path: "/files/etc/hostname/hostname", value: SECRET },
@@ -75,38 +84,36 @@ const AUGEAS_PARAMS: Partial<Record<MethodName, Record<string, unknown>>> = {
   "augeas.discard": {},
   "augeas.apply": { changes: [{ op: "set", path: "/files/etc/hostname/hostname", value: SECRET }], preview: true },
   "rpc.discover": {},
-};
+  "service.list": {},
+  "service.status": { name: SERVICE },
+  "service.start": { name: SERVICE },
+  "service.reload": { name: SERVICE },
+  "service.restart": { name: SERVICE },
+  "service.stop": { name: SERVICE },
+  "package.update": {},
+  "package.status": { name: TEST_PACKAGE },
+  "package.install": { name: TEST_PACKAGE },
+  "package.remove": { name: TEST_PACKAGE },
+  "system.getTimezone": {},
+  "system.setTimezone": { zone: "Etc/UTC" },
+  "command.run": { name: "audit-cat", stdin: { data: SECRET } },
+  "session.hello": {},
+  "session.authenticate": {},
+} satisfies Record<MethodName, Record<string, unknown>>;
 
-/**
- * Params for the other methods: the policy's harmless resource names for
- * what they target (package install/remove name one the policy does not
- * list, so apt is never run), the secret everywhere else.
- */
-function otherParams(method: MethodName): Record<string, unknown> {
-  if (method === "command.run") return { name: "audit-cat", stdin: { data: SECRET } };
-  return paramsFor(method, (key) => {
-    if (key === "zone") return "Etc/UTC";
-    if (key === "name" || key === "names") return method === "package.install" || method === "package.remove" ? "machina-audit-unlisted" : "machina-audit-probe";
-    return SECRET;
-  });
-}
-
-const paramsOf = (m: MethodName) => AUGEAS_PARAMS[m] ?? otherParams(m);
-const ORDER = [...METHOD_NAMES].sort((a, b) => {
-  const known = Object.keys(AUGEAS_PARAMS);
-  const ia = known.indexOf(a);
-  const ib = known.indexOf(b);
-  return (ia === -1 ? 1000 : ia) - (ib === -1 ? 1000 : ib);
-});
+const paramsOf = (m: MethodName): Record<string, unknown> => PARAMS[m];
+const ORDER = Object.keys(PARAMS) as MethodName[];
+/** The methods a session calls (the handshake's own lines are checked by auditedSession). */
+const CALLED = ORDER.filter((m) => !m.startsWith("session."));
 
 class AuditedDaemon {
   sandbox!: Sandbox;
   daemon!: DaemonProcess;
   private seen = 0;
 
-  async start(policy: string): Promise<void> {
+  async start(policy: string, args: string[] = []): Promise<void> {
     this.sandbox = Sandbox.create({ policy });
-    this.daemon = await startDaemon(this.sandbox, { args: ["--verbose"] });
+    this.daemon = await startDaemon(this.sandbox, { args: ["--verbose", ...args] });
   }
 
   async stop(): Promise<void> {
@@ -130,25 +137,58 @@ class AuditedDaemon {
   }
 }
 
+const scripts = new InitScripts();
+scripts.install("probe", SERVICE);
 const granted = new AuditedDaemon();
 const refused = new AuditedDaemon();
+let packageLock: { release(): void } | undefined;
 before(async () => {
-  await granted.start(GRANT_ALL_POLICY);
+  // This file installs and removes the test package: nobody else may at the same time.
+  packageLock = await holdPackageLock();
+  removeDirectly();
+  await granted.start(GRANT_ALL_POLICY, ["--service-backend", "initd", "--initd-dir", scripts.initd]);
   await refused.start(GRANT_NOTHING_POLICY);
 });
 after(async () => {
-  await granted.stop();
-  await refused.stop();
+  try {
+    await granted.stop();
+    await refused.stop();
+    scripts.cleanup();
+    removeDirectly();
+  } finally {
+    packageLock?.release();
+  }
 });
 
 const kindOf = (r: RawResponse) => (r.error ? String(r.error.data?.kind) : "ok");
-const REFUSALS = new Set(["policy-denied", "unauthenticated", "auth-failed", "busy"]);
+
+/** Sends a request and answers its response, skipping progress notifications; apt may take minutes. */
+async function callSkippingProgress(c: RawConnection, method: MethodName, params: unknown): Promise<RawResponse> {
+  const id = `audit-${method}`;
+  c.sendMessage({ jsonrpc: "2.0", id, method, params });
+  for (;;) {
+    const m = (await c.next(1_200_000)) as RawResponse | undefined;
+    if (m === undefined) throw new Error(`the daemon closed the connection during ${method}`);
+    if ("id" in m && m.id === id) return m;
+  }
+}
+
+test("the grant-all policy grants every capability of every module in the registry", () => {
+  const policy = parsePolicy(GRANT_ALL_POLICY, "grant-all.toml") as unknown as Record<string, unknown>;
+  for (const [method, b] of BINDINGS) {
+    assert.ok(b.capability.granted(policy[b.module.name]), `${method} (${METHODS[method].capability}): extend GRANT_ALL_POLICY to grant it`);
+  }
+  const none = parsePolicy(GRANT_NOTHING_POLICY, "none.toml") as unknown as Record<string, unknown>;
+  for (const [method, b] of BINDINGS) {
+    const always = METHODS[method].preAuth === true;
+    assert.equal(b.capability.granted(none[b.module.name]), always, `${method} under a policy that grants nothing`);
+  }
+});
 
 /** Calls `method` and asserts its one audit line; answers the outcome. */
 async function callAndAudit(d: AuditedDaemon, c: RawConnection, method: MethodName, session: number | undefined): Promise<string> {
   const params = paramsOf(method);
-  // Calls may take a while (a backend that is not there); the line is written when the answer is.
-  const r = await c.call(method, params);
+  const r = await callSkippingProgress(c, method, params);
   const outcome = kindOf(r);
   const lines = await waitFor(() => {
     const l = d.newLines();
@@ -163,12 +203,14 @@ async function callAndAudit(d: AuditedDaemon, c: RawConnection, method: MethodNa
   assert.ok(!Number.isNaN(Date.parse(line.time)));
   assert.equal(typeof line.durationMs, "number");
   assert.equal(line.outcome, outcome, `${method}: the outcome the client saw`);
-  assert.equal(line.decision, REFUSALS.has(outcome) ? "deny" : "allow", `${method}: decision for ${outcome}`);
+  // Allowed exactly when the call was let run: every outcome here is ok or a refusal.
+  assert.equal(line.decision, outcome === "ok" ? "allow" : "deny", `${method}: decision for ${outcome}`);
   assert.ok(Array.isArray(line.targets));
-  for (const key of ["path", "base", "source", "destination", "name", "zone"]) {
-    const v = params[key];
-    if (typeof v === "string" && v !== SECRET) assert.ok(line.targets.includes(v), `${method}: targets ${JSON.stringify(line.targets)} lack ${key} ${v}`);
+  // The targets the method's module names for these params (never a value).
+  for (const t of BINDINGS.get(method)!.entry.targets(params as never)) {
+    assert.ok(line.targets.includes(t), `${method}: targets ${JSON.stringify(line.targets)} lack ${t}`);
   }
+  assert.ok(!line.targets.includes(SECRET), `${method}: a value among the targets`);
   if (outcome !== "ok") assert.ok(line.reason && line.reason.length > 0, `${method}: a refusal or failure says why`);
   return outcome;
 }
@@ -189,28 +231,23 @@ async function auditedSession(d: AuditedDaemon): Promise<{ c: RawConnection; ses
   return { c, session: lines[0]!.session };
 }
 
-test("every method, allowed: exactly one audit line each, with peer, method, targets, decision and outcome", async (t) => {
+test("every method, allowed: it succeeds, with exactly one audit line carrying peer, method, targets, decision and outcome", async () => {
   const { c, session } = await auditedSession(granted);
-  const outcomes: string[] = [];
   try {
-    for (const method of ORDER) {
-      if (method.startsWith("session.")) continue;
+    assert.deepEqual(new Set([...CALLED, "session.hello", "session.authenticate"]), new Set(BINDINGS.keys()), "every method of the registry is called");
+    for (const method of CALLED) {
       const outcome = await callAndAudit(granted, c, method, session);
-      outcomes.push(`${method}=${outcome}`);
-      if (method.startsWith("augeas.") || method === "rpc.discover") assert.equal(outcome, "ok", `${method} should succeed with the standard fixtures`);
-      else assert.notEqual(outcome, "unauthenticated");
+      assert.equal(outcome, "ok", `${method} should succeed under the grant-all policy`);
     }
   } finally {
     c.close();
   }
-  t.diagnostic(`allowed pass over ${METHOD_NAMES.length} methods: ${outcomes.join(", ")}`);
 });
 
 test("every method, refused by a policy that grants nothing: one deny line each", async () => {
   const { c, session } = await auditedSession(refused);
   try {
-    for (const method of ORDER) {
-      if (method.startsWith("session.")) continue;
+    for (const method of CALLED) {
       const outcome = await callAndAudit(refused, c, method, session);
       const spec = METHODS[method];
       if (spec.capability === "discover") assert.equal(outcome, "ok");
@@ -238,8 +275,7 @@ test("every method before authenticating: one line each, unauthenticated unless 
   }, "a free session slot");
   try {
     d.newLines();
-    for (const method of ORDER) {
-      if (method.startsWith("session.")) continue;
+    for (const method of CALLED) {
       const outcome = await callAndAudit(d, c, method, undefined);
       if (METHODS[method].preAuth) assert.equal(outcome, "ok");
       else assert.equal(outcome, "unauthenticated", method);

@@ -15,9 +15,7 @@ import { rejectsWithKind, withClient } from "./harness/clients.js";
 import { MACHINA, cleanEnv, run, startDaemon, type DaemonProcess } from "./harness/daemon.js";
 import { Sandbox } from "./harness/sandbox.js";
 import { waitFor } from "./harness/wait.js";
-
-const PACKAGE = "hello";
-const APT_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C", DEBIAN_FRONTEND: "noninteractive" };
+import { dpkgState, holdPackageLock, installed, removeDirectly, TEST_PACKAGE as PACKAGE } from "./harness/test-package.js";
 /** apt may need minutes on a slow mirror; the client waits as long as the daemon lets apt run. */
 const LONG = { timeoutMs: 0 };
 
@@ -36,44 +34,12 @@ remove = ["${PACKAGE}"]
 update = true
 `;
 
-/** dpkg's view of `hello`: its status line, or "unknown" when dpkg has never heard of it. */
-function dpkgState(): string {
-  const r = spawnSync("/usr/bin/dpkg-query", ["-W", "-f", "${db:Status-Status} ${Version}", "--", PACKAGE], { env: APT_ENV, encoding: "utf8" });
-  return r.status === 0 ? r.stdout.trim() : "unknown";
-}
-
-function installed(): boolean {
-  return dpkgState().startsWith("installed");
-}
-
-/** Removes `hello` directly with apt-get (test setup and cleanup, not through the daemon). */
-function removeDirectly(): void {
-  if (!installed()) return;
-  const r = spawnSync("/usr/bin/apt-get", ["remove", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "--", PACKAGE], { env: APT_ENV, encoding: "utf8", timeout: 600_000 });
-  assert.equal(r.status, 0, `could not remove ${PACKAGE} before/after the tests: ${r.stderr}`);
-}
-
-/**
- * Serialises this file across processes: two runs of the suite at once on one
- * machine would install and remove `hello` under each other. `flock` holds the
- * lock while `cat` runs; cat echoing a line back says the lock is ours, and
- * closing its stdin releases it.
- */
-async function holdMachineLock(): Promise<ChildProcess> {
-  const holder = spawn("/usr/bin/flock", ["-w", "1800", "/run/lock/machina-package-test.lock", "/bin/cat"], { stdio: ["pipe", "pipe", "inherit"] });
-  let echoed = "";
-  holder.stdout!.setEncoding("utf8").on("data", (s: string) => (echoed += s));
-  holder.stdin!.write("locked\n");
-  await waitFor(() => echoed.includes("locked") || (holder.exitCode !== null && Promise.reject(new Error("flock gave up"))), "the package test lock", () => "", 1_900_000);
-  return holder;
-}
-
 let sandbox: Sandbox;
 let daemon: DaemonProcess;
-let machineLock: ChildProcess | undefined;
+let machineLock: { release(): void } | undefined;
 
 before(async () => {
-  machineLock = await holdMachineLock();
+  machineLock = await holdPackageLock();
   removeDirectly();
   assert.equal(installed(), false);
   sandbox = Sandbox.create({ policy: POLICY });
@@ -88,7 +54,7 @@ after(async () => {
     try {
       removeDirectly();
     } finally {
-      machineLock?.stdin!.end();
+      machineLock?.release();
     }
   }
 });
