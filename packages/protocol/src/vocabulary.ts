@@ -56,6 +56,28 @@ export type ParamsOf<M extends MethodName> = Static<(typeof METHODS)[M]["params"
 /** The result type of method `M`. */
 export type ResultOf<M extends MethodName> = Static<(typeof METHODS)[M]["result"]>;
 
+/**
+ * What a method needs from the policy. The daemon answers a method only when the
+ * policy grants its capability (default deny); `rpc.discover` lists only methods
+ * whose capability is granted. The type is derived from the methods' specs, so a
+ * new capability is declared by the method that needs it (and the daemon's build
+ * fails until one of its capability modules grants it). The ones in use:
+ *
+ * - `session`: always available (the handshake itself).
+ * - `discover`: always available.
+ * - `augeas.read`: some `[[augeas.file]]` is loaded; each node is still checked against `read`.
+ * - `augeas.write`: some `[[augeas.file]]` has `write` patterns; each node is still checked.
+ * - `service.list`: some `[[service]]` entry allows some action.
+ * - `service.status|start|stop|restart|reload`: some `[[service]]` entry allows that action; each name is still checked.
+ * - `package.status`: `[package]` lists some package in `install` or `remove`; each name is still checked.
+ * - `package.install` / `package.remove`: `[package]`'s `install` / `remove` list is not empty; each name is still checked.
+ * - `package.update`: `[package]` has `update = true`.
+ * - `timezone.read`: the policy has a `[timezone]` table.
+ * - `timezone.write`: `[timezone]` has `set = true`.
+ * - `command.run`: the policy has some `[[command]]` entry; each name and argument is still checked.
+ */
+export type Capability = (typeof METHODS)[MethodName]["capability"];
+
 /** The namespaces (`augeas`, `session`, `rpc`, …). */
 export type Namespace = MethodName extends `${infer NS}.${string}` ? NS : never;
 
