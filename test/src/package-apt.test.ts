@@ -62,8 +62,8 @@ function removeDirectly(): void {
 async function holdMachineLock(): Promise<ChildProcess> {
   const holder = spawn("/usr/bin/flock", ["-w", "1800", "/run/lock/machina-package-test.lock", "/bin/cat"], { stdio: ["pipe", "pipe", "inherit"] });
   let echoed = "";
-  holder.stdout!.setEncoding("utf8").on("data", (s: string) => (echoed += s));
-  holder.stdin!.write("locked\n");
+  holder.stdout.setEncoding("utf8").on("data", (s: string) => (echoed += s));
+  holder.stdin.write("locked\n");
   await waitFor(() => echoed.includes("locked") || (holder.exitCode !== null && Promise.reject(new Error("flock gave up"))), "the package test lock", () => "", 1_900_000);
   return holder;
 }
@@ -94,7 +94,7 @@ after(async () => {
 });
 
 /** Refused with `kind`, and neither dpkg's state nor the sandbox changed. */
-async function refusedUnchanged(call: () => Promise<unknown>, kind: string): Promise<{ message: string; data: Record<string, any> }> {
+async function refusedUnchanged(call: () => Promise<unknown>, kind: string): Promise<{ message: string; data: Record<string, unknown> }> {
   const dpkgBefore = dpkgState();
   const files = sandbox.snapshot();
   const e = await rejectsWithKind(call(), kind);
