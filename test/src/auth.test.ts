@@ -225,7 +225,7 @@ for (const variant of [
         caught = e;
       }
       assert.ok(caught instanceof ConnectionError, `expected ConnectionError, got ${String(caught)}`);
-      assert.equal((caught as ConnectionError).kind, "connection");
+      assert.equal(caught.kind, "connection");
       // The client hung up after the handshake; nothing else was ever sent.
       await fake.connectionsClosed();
       assert.deepEqual(fake.received, variant.expectCalls);

@@ -78,7 +78,7 @@ path = "/nonexistent/program"
 const suite = daemonSuite({ policy: POLICY });
 
 /** Asserts that `call` is refused with `kind` and leaves every file of the sandbox as it was. */
-async function refusedUnchanged(call: () => Promise<unknown>, kind: string): Promise<{ message: string; data: Record<string, any> }> {
+async function refusedUnchanged(call: () => Promise<unknown>, kind: string): Promise<{ message: string; data: Record<string, unknown> }> {
   const before = suite.sandbox.snapshot();
   const e = await rejectsWithKind(call(), kind);
   suite.sandbox.assertUnchanged(before);
@@ -215,11 +215,11 @@ test("progress: a notification naming the call arrives before its response", asy
 
 test("discovery lists the commands; policy explain describes them", async () => {
   await withClient(suite.sandbox, async (m) => {
-    const doc = (await m.discover()) as unknown as { methods: { name: string; "x-policy"?: any }[] };
+    const doc = (await m.discover()) as unknown as { methods: { name: string; "x-policy"?: { commands: { name: string; args: unknown }[] } }[] };
     const run = doc.methods.find((x) => x.name === "command.run");
     assert.ok(run, "command.run is offered");
-    const greet = run["x-policy"].commands.find((c: { name: string }) => c.name === "greet");
-    assert.deepEqual(greet.args, [{ choices: ["hello", "goodbye"] }, { pattern: "^[a-z]{1,10}$" }]);
+    const greet = run["x-policy"]?.commands.find((c) => c.name === "greet");
+    assert.deepEqual(greet?.args, [{ choices: ["hello", "goodbye"] }, { pattern: "^[a-z]{1,10}$" }]);
     assert.equal(doc.methods.some((x) => x.name.startsWith("package.")), false, "no [package]: no package methods");
   });
   const explained = await runMachinad(["policy", "explain", suite.sandbox.policyFile]);

@@ -60,7 +60,7 @@ after(async () => {
 });
 
 /** Refused with `kind`, and neither dpkg's state nor the sandbox changed. */
-async function refusedUnchanged(call: () => Promise<unknown>, kind: string): Promise<{ message: string; data: Record<string, any> }> {
+async function refusedUnchanged(call: () => Promise<unknown>, kind: string): Promise<{ message: string; data: Record<string, unknown> }> {
   const dpkgBefore = dpkgState();
   const files = sandbox.snapshot();
   const e = await rejectsWithKind(call(), kind);

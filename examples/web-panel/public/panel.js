@@ -63,7 +63,8 @@ function followJob(section) {
     }
     setTimeout(poll, 700);
   }
-  poll();
+  // Fire and forget: poll() catches its own errors and schedules the next round itself.
+  void poll();
 }
 
 onReady(() => {

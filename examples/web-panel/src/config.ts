@@ -73,7 +73,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Pa
   }
   const v = parsed.values;
   const port = Number(v.port);
-  if (!/^[0-9]{1,5}$/.test(v.port!) || port > 65535) throw new ConfigError(`--port must be a port number, not ${v.port}`);
+  if (!/^[0-9]{1,5}$/.test(v.port) || port > 65535) throw new ConfigError(`--port must be a port number, not ${v.port}`);
 
   const passwordFile = v["password-file"] ?? env["MACHINA_PANEL_PASSWORD_FILE"];
   const passwordSecret = passwordFile ? readSecretFile(passwordFile) : env["MACHINA_PANEL_PASSWORD"];
@@ -87,9 +87,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Pa
     socketOwner = Number(owner);
   }
 
-  const listen = v.listen!;
+  const listen = v.listen;
   const loopback = listen === "127.0.0.1" || listen === "::1" || listen === "localhost";
-  const allowedHosts = v["allowed-host"]!.length > 0 ? v["allowed-host"]! : loopback ? [listen === "::1" ? "[::1]" : listen, "localhost", "127.0.0.1"] : [];
+  const allowedHosts = v["allowed-host"].length > 0 ? v["allowed-host"] : loopback ? [listen === "::1" ? "[::1]" : listen, "localhost", "127.0.0.1"] : [];
 
   return {
     listen,
@@ -100,7 +100,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Pa
     passwordSecret,
     title: v.title ?? os.hostname(),
     allowedHosts: [...new Set(allowedHosts.map((h) => h.toLowerCase()))],
-    secureCookie: v["secure-cookie"]!,
-    allowRoot: v["allow-root"]!,
+    secureCookie: v["secure-cookie"],
+    allowRoot: v["allow-root"],
   };
 }

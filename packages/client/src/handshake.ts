@@ -16,7 +16,6 @@ import {
   newNonce,
   proofsEqual,
   serverProof,
-  type ResultOf,
 } from "@machina/protocol";
 import type { Connection } from "./connection.js";
 import { ConnectionError } from "./errors.js";
@@ -44,15 +43,14 @@ export async function authenticate(
   timeoutMs: () => number,
 ): Promise<ServerInfo> {
   const clientNonce = newNonce();
-  const hello = await connection.request(
+  const greeting = await connection.request(
     "session.hello",
     { protocol: PROTOCOL_VERSION, nonce: encodeBase64(clientNonce) },
     { timeoutMs: timeoutMs() },
   );
-  if (!helloResult.Check(hello)) {
+  if (!helloResult.Check(greeting)) {
     throw new ConnectionError(`${connection.label} answered session.hello with something that is not a machina greeting`);
   }
-  const greeting = hello as ResultOf<"session.hello">;
   if (greeting.protocol !== PROTOCOL_VERSION) {
     throw new ConnectionError(
       `${connection.label} speaks protocol ${greeting.protocol}; this client speaks ${PROTOCOL_VERSION}`,

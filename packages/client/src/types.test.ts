@@ -12,19 +12,20 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 function expectType<T extends true>(_: T): void {}
 
 async function typedSurface(m: MachinaClient): Promise<void> {
-  const got = await m.augeas.get({ path: "/files/etc/hostname/hostname" });
-  expectType<Equal<typeof got, { value: string | null }>>(true);
-  const viaCall = await m.call("augeas.match", { path: "/files/etc/hosts/*" });
-  expectType<Equal<typeof viaCall, ResultOf<"augeas.match">>>(true);
-  const applied = await m.augeas.apply({ changes: [{ op: "set", path: "/files/a", value: "b" }], preview: true }, { timeoutMs: 10 });
-  expectType<Equal<typeof applied.saved, boolean>>(true);
+  // The _-named results are only there for their types.
+  const _got = await m.augeas.get({ path: "/files/etc/hostname/hostname" });
+  expectType<Equal<typeof _got, { value: string | null }>>(true);
+  const _viaCall = await m.call("augeas.match", { path: "/files/etc/hosts/*" });
+  expectType<Equal<typeof _viaCall, ResultOf<"augeas.match">>>(true);
+  const _applied = await m.augeas.apply({ changes: [{ op: "set", path: "/files/a", value: "b" }], preview: true }, { timeoutMs: 10 });
+  expectType<Equal<typeof _applied.saved, boolean>>(true);
   await m.augeas.save();
   await m.augeas.save({}, { signal: AbortSignal.timeout(10) });
   await m.augeas.insert({ path: "/files/a", label: "b" });
-  const discovered = await m.discover();
-  expectType<Equal<typeof discovered, ResultOf<"rpc.discover">>>(true);
-  const unknown = await m.call("future.method", { anything: 1 });
-  expectType<Equal<typeof unknown, unknown>>(true);
+  const _discovered = await m.discover();
+  expectType<Equal<typeof _discovered, ResultOf<"rpc.discover">>>(true);
+  const _unknown = await m.call("future.method", { anything: 1 });
+  expectType<Equal<typeof _unknown, unknown>>(true);
   expectType<Equal<typeof m.server.name, string>>(true);
 
   // @ts-expect-error path is required
@@ -38,9 +39,9 @@ async function typedSurface(m: MachinaClient): Promise<void> {
   // @ts-expect-error not an op
   await m.augeas.apply({ changes: [{ op: "chmod", path: "/files/a" }] });
   // @ts-expect-error session.* is not exposed
-  m.session;
+  void m.session;
   // @ts-expect-error no such method
-  m.augeas.load;
+  void m.augeas.load;
 }
 
 test("the typed surface compiles (see the @ts-expect-error lines)", () => {

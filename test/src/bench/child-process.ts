@@ -46,11 +46,11 @@ export function startNode(file: string, args: string[], stream: "stdout" | "stde
     const check = (): void => {
       if (ready.test(stream === "stdout" ? out : err)) resolve(started);
     };
-    child.stdout!.setEncoding("utf8").on("data", (s: string) => {
+    child.stdout.setEncoding("utf8").on("data", (s: string) => {
       out += s;
       check();
     });
-    child.stderr!.setEncoding("utf8").on("data", (s: string) => {
+    child.stderr.setEncoding("utf8").on("data", (s: string) => {
       err += s;
       check();
     });

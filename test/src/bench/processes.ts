@@ -58,7 +58,7 @@ export async function coldstart(sandbox: Sandbox, size: BenchSize): Promise<Scen
         await m.close();
       }
     } catch (e) {
-      throw new Error(`coldstart: ${(e as Error).message}\n${daemon.stderr()}`);
+      throw new Error(`coldstart: ${(e as Error).message}\n${daemon.stderr()}`, { cause: e });
     } finally {
       await daemon.stop();
     }

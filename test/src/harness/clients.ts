@@ -60,7 +60,7 @@ export async function assertServesNextRawClient(sandbox: Sandbox): Promise<void>
 }
 
 /** Asserts that `promise` rejects with a MachinaError of `kind`; answers the error for further checks. */
-export async function rejectsWithKind(promise: Promise<unknown>, kind: string): Promise<{ kind: string; message: string; data: Record<string, any> }> {
+export async function rejectsWithKind(promise: Promise<unknown>, kind: string): Promise<{ kind: string; message: string; data: Record<string, unknown> }> {
   let caught: unknown;
   try {
     await promise;
@@ -71,5 +71,5 @@ export async function rejectsWithKind(promise: Promise<unknown>, kind: string): 
   const err = caught as { kind?: string; message: string; data?: Record<string, unknown> };
   assert.equal(err.kind, kind, `expected kind ${kind}, got ${err.kind}: ${err.message}`);
   assert.equal(err.data?.kind, kind, "error.data.kind");
-  return err as { kind: string; message: string; data: Record<string, any> };
+  return err as { kind: string; message: string; data: Record<string, unknown> };
 }

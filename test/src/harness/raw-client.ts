@@ -24,6 +24,7 @@ import { WAIT_MS } from "./wait.js";
 export interface RawResponse {
   jsonrpc?: string;
   id?: string | number | null;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any on purpose: tests read whatever came back
   result?: any;
   error?: { code: number; message: string; data?: { kind?: string; [k: string]: unknown } };
 }

@@ -4,7 +4,7 @@
  * must not install and remove it under each other.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { waitFor } from "./wait.js";
 
 export const TEST_PACKAGE = "hello";
@@ -33,10 +33,10 @@ export function removeDirectly(name = TEST_PACKAGE): void {
  * (`release`) lets it go.
  */
 export async function holdPackageLock(): Promise<{ release(): void }> {
-  const holder: ChildProcess = spawn("/usr/bin/flock", ["-w", "1800", "/run/lock/machina-package-test.lock", "/bin/cat"], { stdio: ["pipe", "pipe", "inherit"] });
+  const holder = spawn("/usr/bin/flock", ["-w", "1800", "/run/lock/machina-package-test.lock", "/bin/cat"], { stdio: ["pipe", "pipe", "inherit"] });
   let echoed = "";
-  holder.stdout!.setEncoding("utf8").on("data", (s: string) => (echoed += s));
-  holder.stdin!.write("locked\n");
+  holder.stdout.setEncoding("utf8").on("data", (s: string) => (echoed += s));
+  holder.stdin.write("locked\n");
   await waitFor(() => echoed.includes("locked") || (holder.exitCode !== null && Promise.reject(new Error("flock gave up"))), "the package test lock", () => "", 1_900_000);
-  return { release: () => void holder.stdin!.end() };
+  return { release: () => void holder.stdin.end() };
 }
