@@ -19,7 +19,7 @@ const checks = new Map<MethodName, TypeCheck<TObject>>();
 function checkFor(method: MethodName): TypeCheck<TObject> {
   let check = checks.get(method);
   if (!check) {
-    check = TypeCompiler.Compile(METHODS[method].params as TObject);
+    check = TypeCompiler.Compile(METHODS[method].params);
     checks.set(method, check);
   }
   return check;
@@ -40,7 +40,7 @@ export function validateParams<M extends MethodName>(
     return { ok: false, problems: [{ pointer: "", message: "params must be an object of named params, not an array" }] };
   }
   const check = checkFor(method);
-  if (check.Check(value)) return { ok: true, params: value as ParamsOf<M> };
+  if (check.Check(value)) return { ok: true, params: value };
   const problems: ParamsProblem[] = [];
   for (const e of check.Errors(value)) {
     problems.push({ pointer: e.path, message: e.message });

@@ -118,7 +118,7 @@ function commandArgs(v: PolicyValidator, value: unknown, key: string): (string[]
       if (re) out.push(re);
       else ok = false;
     } else if (Array.isArray(item) && item.length > 0 && item.every((c) => typeof c === "string")) {
-      out.push(item as string[]);
+      out.push(item);
     } else {
       v.error(k, `must be an anchored regex string or a non-empty array of literal choices, not ${describe(item)}`);
       ok = false;

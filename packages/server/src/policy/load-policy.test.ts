@@ -209,7 +209,7 @@ describe("checkPolicy: warnings", () => {
     assert.equal(problems[0]?.severity, "warning");
     assert.equal(problems[0]?.key, "clients");
     assert.equal(problems[0]?.line, 2);
-    assert.match(problems[0]!.message, /ANY local user/);
+    assert.match(problems[0].message, /ANY local user/);
   });
   it("write patterns not covered by read patterns", () => {
     const problems = checkPolicy(`${head}[[augeas.file]]\npath = "/etc/hosts"\nread = ["*/ipaddr"]\nwrite = ["*/ipaddr", "*/alias"]\n`, "p");

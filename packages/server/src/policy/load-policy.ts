@@ -54,7 +54,7 @@ export function loadPolicy(file: string, options: ParsePolicyOptions = {}): Poli
 export function analysePolicy(text: string, sourceName: string, options: ParsePolicyOptions = {}): PolicyCheck {
   let doc: TomlTable;
   try {
-    doc = parse(text) as TomlTable;
+    doc = parse(text);
   } catch (err) {
     if (err instanceof TomlError) {
       const message = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");

@@ -138,7 +138,7 @@ export class Dispatcher {
     const grant = { value: decision.value } as Grant<never>;
     const work = Promise.resolve().then(() => entry.run(grant, context));
     state.work = work;
-    const limit = entry.timeLimitMs?.(decision.value as never, context) ?? this.options.callTimeoutMs;
+    const limit = entry.timeLimitMs?.(decision.value, context) ?? this.options.callTimeoutMs;
     return withTimeout(work, limit).finally(() => (state.answered = true));
   }
 

@@ -102,7 +102,7 @@ export const serviceModule = defineModule({
       method: "service.list",
       targets: () => [],
       // The policy's rules decide what is listed; each listed name is a target of the audit line.
-      authorise: ({}, { section, runtime }) => allow(runtime.rules(section)),
+      authorise: (_params, { section, runtime }) => allow(runtime.rules(section)),
       run: async ({ value: rules }, { runtime, addTargets }) => {
         const backend = runtime.backend;
         const listed = await rules.listed(() => backend.existing());

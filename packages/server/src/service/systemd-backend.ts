@@ -148,7 +148,7 @@ export class SystemdBackend implements ServiceBackend {
     } catch (e) {
       throw this.fault(e, name, "status");
     }
-    const text = (k: string) => (props[k] === undefined ? undefined : String(props[k]!.value));
+    const text = (k: string) => (props[k] === undefined ? undefined : String(props[k].value));
     const load = text("LoadState");
     if (load === "not-found") throw new NotFoundFault(`no such service: systemd has no unit ${name}`, name);
     const active = text("ActiveState") ?? "unknown";
@@ -246,7 +246,8 @@ export class SystemdBackend implements ServiceBackend {
     });
     try {
       const reply = await Promise.race([c.bus.call(new (loadedDbus().Message)({ destination, path: objectPath, interface: iface, member, signature, body })), c.lost, deadline]);
-      return reply?.body ?? [];
+      // dbus-next types a message body as any[].
+      return (reply?.body as unknown[] | undefined) ?? [];
     } finally {
       clearTimeout(timer);
     }
@@ -254,7 +255,7 @@ export class SystemdBackend implements ServiceBackend {
 
   /** A D-Bus error as the Fault the client gets; details go to the log. */
   private fault(e: unknown, name: string, action: string): Fault {
-    if (e instanceof Fault) return e;
+    if (e instanceof Fault) return e as Fault;
     const dbusError = dbusModule !== undefined && e instanceof dbusModule.DBusError ? e : undefined;
     const type = dbusError ? dbusError.type : "";
     const text = dbusError ? dbusError.text : (e as Error)?.message;
