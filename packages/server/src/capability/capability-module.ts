@@ -199,9 +199,19 @@ export function methodsOf<S, R>() {
   return <M extends MethodName, G>(entry: MethodEntry<M, S, R, G>): MethodEntry<M, S, R, G> => entry;
 }
 
-/** Identity that keeps a module's literal types (its name and the methods it handles). */
-export function defineModule<Name extends string, S, R, const E extends readonly AnyMethodEntry<S, R>[]>(
-  module: CapabilityModule<Name, S, R> & { readonly methods: E },
-): CapabilityModule<Name, S, R> & { readonly methods: E } {
+/** A module with the literal types the registry's compile-time checks read: the methods it handles, the capabilities it grants. */
+export type DefinedModule<Name extends string, S, R, E, C> = Omit<CapabilityModule<Name, S, R>, "methods" | "capabilities"> & {
+  readonly methods: E;
+  readonly capabilities: C;
+};
+
+/** Identity that keeps a module's literal types (its name, the methods it handles, the capabilities it grants). */
+export function defineModule<
+  Name extends string,
+  S,
+  R,
+  const E extends readonly AnyMethodEntry<S, R>[],
+  const C extends { readonly [K in Capability]?: CapabilityRule<S, R> },
+>(module: Omit<CapabilityModule<Name, S, R>, "methods" | "capabilities"> & { readonly methods: E; readonly capabilities: C }): DefinedModule<Name, S, R, E, C> {
   return module;
 }
