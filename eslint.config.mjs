@@ -18,7 +18,7 @@ const root = import.meta.dirname;
 export default defineConfig(
   {
     // Build output, dependencies and anything generated.
-    ignores: ["**/dist/**", "**/build/**", "**/node_modules/**", "test-results/**", "coverage/**", ".demo/**"],
+    ignores: ["**/dist/**", "**/dist-test/**", "**/build/**", "**/node_modules/**", "test-results/**", "coverage/**", ".demo/**"],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: "error" },

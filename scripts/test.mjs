@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const roots = ["packages/augeas/dist", "packages/protocol/dist", "packages/peercred/dist", "packages/server/dist", "packages/client/dist", "test/dist"];
+const roots = ["packages/augeas/dist-test", "packages/protocol/dist-test", "packages/peercred/dist-test", "packages/server/dist-test", "packages/client/dist-test", "test/dist"];
 
 function collect(dir, out) {
   if (!fs.existsSync(dir)) return out;

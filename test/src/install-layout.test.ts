@@ -34,6 +34,8 @@ function filesBelow(dir: string): string[] {
 }
 
 const LIB = "usr/local/lib/machina/node_modules";
+/** Compiled tests, test support and fakes, and TypeScript build state: none of it ships. */
+const TEST_FILE = /\.test\.|\.test-support\.|\/testing\/|dist-test\/|\.tsbuildinfo$/;
 /** What `make install DESTDIR=…` lays down, with its mode (the README's Packaging table). */
 const LAYOUT: Array<[string, number | undefined]> = [
   ["usr/local/sbin/machinad", 0o755],
@@ -71,7 +73,7 @@ test("make install DESTDIR=… lays down the documented layout, and nothing of t
   for (const dev of ["typescript/", "fast-check/", "node-gyp/", "playwright-core/", "@types/"]) {
     assert.equal(lib.some((f) => f.startsWith(dev)), false, `${dev} (a devDependency) is not installed`);
   }
-  assert.deepEqual(lib.filter((f) => f.startsWith("@machina/") && /\.test\.js$|\.tsbuildinfo$/.test(f)), []);
+  assert.deepEqual(lib.filter((f) => f.startsWith("@machina/") && TEST_FILE.test(f)), []);
   // Every placeholder is replaced, with the paths of this install.
   for (const rel of ["etc/init.d/machina", "etc/default/machina", "usr/local/lib/systemd/system/machina.socket", "usr/local/lib/systemd/system/machina.service", "etc/machina/policy.toml"]) {
     const text = fs.readFileSync(path.join(stage, rel), "utf8");
@@ -163,4 +165,15 @@ test("systemd-analyze verify rejects a unit whose program is missing (the check 
   const verify = await runCommand("systemd-analyze", ["verify", path.join(dir, "machina.socket"), path.join(dir, "machina.service")], { cwd: tmp });
   assert.notEqual(verify.code, 0, describeRun(verify));
   assert.match(verify.stderr, /missing\/machinad is not executable/);
+});
+
+test("the npm packages hold no compiled tests, test support or fakes", async () => {
+  for (const workspace of ["packages/augeas", "packages/protocol", "packages/peercred", "packages/server", "packages/client"]) {
+    const env = { PATH: `${path.dirname(process.execPath)}:${SYSTEM_PATH}`, HOME: process.env.HOME ?? os.tmpdir(), LANG: "C.UTF-8" };
+    const r = await runCommand("npm", ["pack", "--dry-run", "--json", "--ignore-scripts", "-w", workspace], { env, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, `npm pack ${workspace}: ${describeRun(r)}`);
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    assert.ok(files.some((f) => f.startsWith("dist/") && f.endsWith(".js")), `${workspace} ships its build`);
+    assert.deepEqual(files.filter((f) => TEST_FILE.test(f)), [], `${workspace} ships test files`);
+  }
 });

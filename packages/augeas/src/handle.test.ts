@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Augeas, AugeasError } from "./index.js";
-import { makeSandbox, openSandbox, type Sandbox } from "./fixture-sandbox.js";
-import { native } from "./native.js";
+import { Augeas, AugeasError } from "#src/index.js";
+import { makeSandbox, openSandbox, type Sandbox } from "#src/fixture-sandbox.js";
+import { native } from "#src/native.js";
 
 let sandbox: Sandbox;
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { afterEach, beforeEach, test } from "node:test";
-import { AugeasError, type Augeas } from "./index.js";
-import { makeSandbox, openSandbox, type Sandbox } from "./fixture-sandbox.js";
+import { AugeasError, type Augeas } from "#src/index.js";
+import { makeSandbox, openSandbox, type Sandbox } from "#src/fixture-sandbox.js";
 
 let sandbox: Sandbox;
 let aug: Augeas | undefined;

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ERROR_CODES, ERROR_KINDS, METHOD_NAMES, encodeBase64, generateKey } from "@machina/protocol";
-import { connect, type ConnectOptions } from "./client.js";
+import { connect, type ConnectOptions } from "#src/client.js";
 import {
   AuthFailedError,
   BusyError,
@@ -13,7 +13,7 @@ import {
   PolicyDeniedError,
   TimeoutError,
   errorClassFor,
-} from "./errors.js";
+} from "#src/errors.js";
 import { FakeServer, wireError, type FakeRequest, type FakeServerOptions } from "./testing/fake-server.js";
 
 async function withServer(options: FakeServerOptions, body: (server: FakeServer) => Promise<void>): Promise<void> {

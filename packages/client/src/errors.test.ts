@@ -11,7 +11,7 @@ import {
   callTimeoutError,
   errorClassFor,
   errorFromWire,
-} from "./errors.js";
+} from "#src/errors.js";
 
 test("every wire kind has its own subclass of MachinaError", () => {
   const classes = new Set<unknown>();

@@ -2,12 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmod, mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
-import { pathToFileURL } from "node:url";
 import os from "node:os";
 import path from "node:path";
 import { encodeBase64, formatKey, generateKey } from "@machina/protocol";
-import { ConnectionError } from "./errors.js";
-import { loadKey } from "./secret.js";
+import { ConnectionError } from "#src/errors.js";
+import { loadKey } from "#src/secret.js";
 
 async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "machina-secret-"));
@@ -66,7 +65,7 @@ test("an unreadable secret file says permission denied", async () => {
     }
     // Root reads any file, so ask as nobody, in a child process.
     await chmod(dir, 0o755);
-    const script = `import("${pathToFileURL(path.join(import.meta.dirname, "secret.js")).href}").then((m) => m.loadKey({ secretFile: ${JSON.stringify(file)} })).then(() => console.log("read"), (e) => console.log(e.message))`;
+    const script = `import("${import.meta.resolve("#src/secret.js")}").then((m) => m.loadKey({ secretFile: ${JSON.stringify(file)} })).then(() => console.log("read"), (e) => console.log(e.message))`;
     const out = execFileSync(process.execPath, ["-e", script], { uid: 65534, gid: 65534, encoding: "utf8" });
     assert.match(out, /permission denied/);
   });

@@ -2,9 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmod, chown, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { connect } from "./client.js";
-import { ConnectionError } from "./errors.js";
-import { checkSocketOwner } from "./socket-owner.js";
+import { connect } from "#src/client.js";
+import { ConnectionError } from "#src/errors.js";
+import { checkSocketOwner } from "#src/socket-owner.js";
 import { FakeServer } from "./testing/fake-server.js";
 
 const isRoot = process.geteuid?.() === 0;

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { peerCredentials } from './index.js';
-import { native } from './native.js';
-import { groupsFromProc } from './proc-groups.js';
+import { peerCredentials } from "#src/index.js";
+import { native } from "#src/native.js";
+import { groupsFromProc } from "#src/proc-groups.js";
 
 const isRoot = process.getuid?.() === 0;
 const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;

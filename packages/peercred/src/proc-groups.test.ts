@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { groupsFromProc, statusField } from './proc-groups.js';
+import { groupsFromProc, statusField } from "#src/proc-groups.js";
 
 const STATUS = 'Name:\tcat\nUid:\t1000\t1001\t1000\t1001\nGid:\t100\t101\t100\t101\nGroups:\t4 24 27 \nNgid:\t0\n';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { groupName, lookupGroup, lookupUser, resolveGroupId, resolveUserId, userName } from './index.js';
+import { groupName, lookupGroup, lookupUser, resolveGroupId, resolveUserId, userName } from "#src/index.js";
 
 describe('NSS lookups', () => {
   it('looks up users', () => {

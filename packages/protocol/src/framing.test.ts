@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeLine, FramingError, LineDecoder } from "./framing.js";
+import { encodeLine, FramingError, LineDecoder } from "#src/framing.js";
 
 test("splits lines across arbitrary chunk boundaries", () => {
   const text = encodeLine({ a: 1 }) + encodeLine({ b: "é\n" }) + encodeLine([1, 2]);

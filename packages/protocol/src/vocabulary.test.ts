@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { METHODS, METHOD_NAMES, isMethodName } from "./vocabulary.js";
-import { validateParams } from "./validation.js";
-import { buildOpenRpcDocument } from "./openrpc.js";
-import { ERROR_CODES, ERROR_KINDS, isErrorKind } from "./errors.js";
+import { METHODS, METHOD_NAMES, isMethodName } from "#src/vocabulary.js";
+import { validateParams } from "#src/validation.js";
+import { buildOpenRpcDocument } from "#src/openrpc.js";
+import { ERROR_CODES, ERROR_KINDS, isErrorKind } from "#src/errors.js";
 
 test("every method is documented, keyed by its own name, with object params refusing extras", () => {
   for (const name of METHOD_NAMES) {

@@ -7,10 +7,11 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { encodeBase64, generateKey } from "@machina/protocol";
 import { FakeServer, wireError, type FakeRequest, type FakeServerOptions } from "../testing/fake-server.js";
-import { COMMANDS } from "./commands/index.js";
-import { runCli } from "./program.js";
+import { COMMANDS } from "#src/cli/commands/index.js";
+import { runCli } from "#src/cli/program.js";
 
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "main.js");
+// The built CLI (dist/, where the tests' own build, dist-test/, is not).
+const MAIN = fileURLToPath(import.meta.resolve("#src/cli/main.js"));
 
 interface Outcome {
   code: number;

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import type { CliIo } from "./io.js";
-import { progressDisplay } from "./progress-display.js";
+import type { CliIo } from "#src/cli/io.js";
+import { progressDisplay } from "#src/cli/progress-display.js";
 
 function io(tty: boolean): { io: CliIo; err: () => string } {
   let err = "";

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { validateParams } from "@machina/protocol";
-import { ScriptError, parseScript, splitArguments } from "./script.js";
+import { ScriptError, parseScript, splitArguments } from "#src/cli/script.js";
 
 const one = (line: string) => {
   const { changes } = parseScript(line, "t");

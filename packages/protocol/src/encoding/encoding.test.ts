@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { BASE85_ALPHABET, Base85Error, decodeBase85, encodeBase85 } from "./base85.js";
-import { Base64Error, decodeBase64Bytes, encodeBase64Bytes } from "./base64.js";
-import { BYTE_ENCODINGS, decodeBytes, encodeBytes } from "./byte-encoding.js";
+import { BASE85_ALPHABET, Base85Error, decodeBase85, encodeBase85 } from "#src/encoding/base85.js";
+import { Base64Error, decodeBase64Bytes, encodeBase64Bytes } from "#src/encoding/base64.js";
+import { BYTE_ENCODINGS, decodeBytes, encodeBytes } from "#src/encoding/byte-encoding.js";
 
 // Generated with Python 3: [b.hex(), base64.b85encode(b).decode()]
 const B85_VECTORS: [string, string][] = [

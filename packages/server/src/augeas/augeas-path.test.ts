@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseAugeasPath, parseRelativeAugeasPath } from "./augeas-path.js";
-import { PathRejectedError } from "../policy/policy-errors.js";
-import { PolicyDeniedFault } from "../faults.js";
+import { parseAugeasPath, parseRelativeAugeasPath } from "#src/augeas/augeas-path.js";
+import { PathRejectedError } from "#src/policy/policy-errors.js";
+import { PolicyDeniedFault } from "#src/faults.js";
 
 function rejected(path: string, part: string | RegExp, reason?: RegExp): void {
   assert.throws(

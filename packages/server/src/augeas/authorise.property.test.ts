@@ -9,13 +9,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { canonicalNodePath, nodePathLabels } from "./augeas-label.js";
+import { canonicalNodePath, nodePathLabels } from "#src/augeas/augeas-label.js";
 import { openSandbox, type TreeSandbox } from "./augeas-sandbox.test-support.js";
-import { PolicyEngine, type AugeasTree } from "./authorise.js";
-import { parsePolicy } from "../policy/load-policy.js";
-import { matchNodePattern } from "./node-pattern.js";
-import { PolicyDeniedFault } from "../faults.js";
-import type { Policy } from "../policy/policy-types.js";
+import { PolicyEngine, type AugeasTree } from "#src/augeas/authorise.js";
+import { parsePolicy } from "#src/policy/load-policy.js";
+import { matchNodePattern } from "#src/augeas/node-pattern.js";
+import { PolicyDeniedFault } from "#src/faults.js";
+import type { Policy } from "#src/policy/policy-types.js";
 
 const policy: Policy = parsePolicy(
   `version = 1

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { nodePathLabels } from "./augeas-label.js";
+import { nodePathLabels } from "#src/augeas/augeas-label.js";
 import { HOSTS, openSandbox, type TreeSandbox } from "./augeas-sandbox.test-support.js";
-import { PolicyEngine } from "./authorise.js";
-import { parsePolicy } from "../policy/load-policy.js";
-import { PathRejectedError } from "../policy/policy-errors.js";
-import { PolicyDeniedFault } from "../faults.js";
+import { PolicyEngine } from "#src/augeas/authorise.js";
+import { parsePolicy } from "#src/policy/load-policy.js";
+import { PathRejectedError } from "#src/policy/policy-errors.js";
+import { PolicyDeniedFault } from "#src/faults.js";
 
 function engine(files: string): PolicyEngine {
   return new PolicyEngine(parsePolicy(`version = 1\n[clients]\nusers = ["www-data"]\n${files}`, "test.toml").augeas);

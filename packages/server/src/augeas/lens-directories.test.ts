@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { lensDirectoryProblems, scrubAugeasEnvironment, STANDARD_LENS_DIRECTORIES } from "./lens-directories.js";
+import { lensDirectoryProblems, scrubAugeasEnvironment, STANDARD_LENS_DIRECTORIES } from "#src/augeas/lens-directories.js";
 
 test("the system's lens directories are acceptable", () => {
   assert.deepEqual(lensDirectoryProblems(STANDARD_LENS_DIRECTORIES), []);

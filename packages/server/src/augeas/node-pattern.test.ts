@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { canonicalNodePath, nodePathLabels, parseNodePath } from "./augeas-label.js";
-import { compileNodePattern, matchRelativeNodePath, NodePatternError } from "./node-pattern.js";
-import { shapeCovered, shapeIntersects } from "./pattern-coverage.js";
+import { canonicalNodePath, nodePathLabels, parseNodePath } from "#src/augeas/augeas-label.js";
+import { compileNodePattern, matchRelativeNodePath, NodePatternError } from "#src/augeas/node-pattern.js";
+import { shapeCovered, shapeIntersects } from "#src/augeas/pattern-coverage.js";
 
 const m = (pattern: string, rel: string): boolean => matchRelativeNodePath(compileNodePattern(pattern), rel);
 const segs = (pattern: string) => compileNodePattern(pattern).segments;

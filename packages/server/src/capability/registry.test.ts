@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { METHOD_NAMES, METHODS } from "@machina/protocol";
-import { allow, defineModule, methodsOf, type AnyCapabilityModule } from "./capability-module.js";
-import { MODULES, moduleIndex } from "./registry.js";
-import { parsePolicy } from "../policy/load-policy.js";
+import { allow, defineModule, methodsOf, type AnyCapabilityModule } from "#src/capability/capability-module.js";
+import { MODULES, moduleIndex } from "#src/capability/registry.js";
+import { parsePolicy } from "#src/policy/load-policy.js";
 
 const modules = MODULES as readonly AnyCapabilityModule[];
 

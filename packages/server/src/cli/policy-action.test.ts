@@ -3,9 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import { analysePolicy } from "../policy/load-policy.js";
-import type { PolicyProblem } from "../policy/policy-errors.js";
-import { checkOnThisMachine } from "./policy-action.js";
+import { analysePolicy } from "#src/policy/load-policy.js";
+import type { PolicyProblem } from "#src/policy/policy-errors.js";
+import { checkOnThisMachine } from "#src/cli/policy-action.js";
 
 const dirs: string[] = [];
 after(() => {

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Fault } from "../faults.js";
-import type { CommandRule } from "./command-section.js";
-import { authoriseCommand } from "./command-authorisation.js";
-import { forbiddenEnvName } from "./forbidden-env.js";
+import { Fault } from "#src/faults.js";
+import type { CommandRule } from "#src/command/command-section.js";
+import { authoriseCommand } from "#src/command/command-authorisation.js";
+import { forbiddenEnvName } from "#src/command/forbidden-env.js";
 
 const rule: CommandRule = {
   name: "rotate",

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { errorLines, lockHeld, nameWasReinterpreted, parseCandidate, parseSimulation, warningLines } from "./apt-output.js";
-import { parseStatusLine } from "./status-fd.js";
+import { errorLines, lockHeld, nameWasReinterpreted, parseCandidate, parseSimulation, warningLines } from "#src/package/apt-output.js";
+import { parseStatusLine } from "#src/package/status-fd.js";
 
 test("APT::Status-Fd lines become phase, percent and message; other lines are dropped", () => {
   assert.deepEqual(parseStatusLine("dlstatus:1:24.6933:Retrieving file 1 of 1"), { phase: "download", percent: 24.7, message: "Retrieving file 1 of 1" });

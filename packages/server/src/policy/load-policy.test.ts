@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { checkPolicy, loadPolicy, parsePolicy } from "./load-policy.js";
-import { PolicyError, type PolicyProblem } from "./policy-errors.js";
-import type { PolicyRegex } from "./policy-validator.js";
+import { checkPolicy, loadPolicy, parsePolicy } from "#src/policy/load-policy.js";
+import { PolicyError, type PolicyProblem } from "#src/policy/policy-errors.js";
+import type { PolicyRegex } from "#src/policy/policy-validator.js";
 
 /** The example from DESIGN.md, verbatim. */
 export const designExample = `version = 1

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runProgram, SAFE_PATH } from "./run-program.js";
+import { runProgram, SAFE_PATH } from "#src/process/run-program.js";
 
 const env = { PATH: SAFE_PATH };
 const base = { env, timeoutMs: 20_000, maxOutputBytes: 1 << 20 };

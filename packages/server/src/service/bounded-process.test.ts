@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { runBounded } from "./bounded-process.js";
+import { runBounded } from "#src/service/bounded-process.js";
 
 const ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C" };
 

@@ -10,8 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Fault } from "../faults.js";
-import { InitdBackend } from "./initd-backend.js";
+import { Fault } from "#src/faults.js";
+import { InitdBackend } from "#src/service/initd-backend.js";
 import type { ErrorKind } from "@machina/protocol";
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../test/fixtures/service");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describeActionExit, stateFromStatusExit } from "./lsb-exit-codes.js";
+import { describeActionExit, stateFromStatusExit } from "#src/service/lsb-exit-codes.js";
 
 test("LSB status exit codes map onto the status model", () => {
   assert.equal(stateFromStatusExit(0), "active");

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import vm from "node:vm";
-import { parsePolicy } from "../policy/load-policy.js";
-import { polkitRule } from "./polkit.js";
+import { parsePolicy } from "#src/policy/load-policy.js";
+import { polkitRule } from "#src/service/polkit.js";
 
 type Decision = string | null;
 

@@ -3,8 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { createLogger } from "../logger.js";
-import { createServiceBackend, resolveBackendKind } from "./select-backend.js";
+import { createLogger } from "#src/logger.js";
+import { createServiceBackend, resolveBackendKind } from "#src/service/select-backend.js";
 
 test("auto picks systemd exactly when its runtime directory exists; explicit choices are kept", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "machina-sd-"));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { initScriptName, systemdUnitName } from "./service-name.js";
+import { initScriptName, systemdUnitName } from "#src/service/service-name.js";
 
 test("systemd names: a name without a unit suffix gets .service; valid units pass unchanged", () => {
   assert.equal(systemdUnitName("nginx"), "nginx.service");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { systemdUnitName, initScriptName } from "../service/service-name.js";
-import { parsePolicy } from "../policy/load-policy.js";
-import { ServiceRules } from "./service-rules.js";
-import { serviceModule } from "./service-module.js";
+import { systemdUnitName, initScriptName } from "#src/service/service-name.js";
+import { parsePolicy } from "#src/policy/load-policy.js";
+import { ServiceRules } from "#src/service/service-rules.js";
+import { serviceModule } from "#src/service/service-module.js";
 
 const POLICY = parsePolicy(
   `version = 1
@@ -79,8 +79,8 @@ test("list: exact names always, patterns expanded only over services that exist"
 
 test("capabilities and x-policy follow the actions", () => {
   const caps = serviceModule.capabilities;
-  const granted = (policy: typeof POLICY, c: keyof typeof caps) => caps[c]!.granted(policy.service);
-  const policyResources = (policy: typeof POLICY, c: keyof typeof caps) => caps[c]!.resources(policy.service);
+  const granted = (policy: typeof POLICY, c: keyof typeof caps) => caps[c].granted(policy.service);
+  const policyResources = (policy: typeof POLICY, c: keyof typeof caps) => caps[c].resources(policy.service);
   assert.equal(granted(POLICY, "service.list"), true);
   assert.equal(granted(POLICY, "service.restart"), true);
   assert.equal(granted(POLICY, "service.start"), true);

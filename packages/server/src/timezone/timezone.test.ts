@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Fault } from "../faults.js";
-import { FileTimezone } from "./file-timezone.js";
-import { loadZoneNames } from "./zone-database.js";
+import { Fault } from "#src/faults.js";
+import { FileTimezone } from "#src/timezone/file-timezone.js";
+import { loadZoneNames } from "#src/timezone/zone-database.js";
 
 function tempRoot(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "machina-tz-"));
