@@ -1,23 +1,30 @@
 /**
- * A REAL install onto this machine, as root, driven through the SysV init
- * script: `make install`, `/etc/init.d/machina start`, `status` (0), a client
- * call through the default socket by a non-root member of the socket's group
- * (a throwaway user and group made for the test), a refusal for a user outside
- * it, `restart`, `reload`, `stop`, `status` (3), no process, socket or pid file
- * left behind, then `make uninstall`: everything gone but the policy and the
- * secret. Teardown removes those, the user, the group, the logs and the
- * directories the install created, so the machine is left as it was found.
+ * A REAL install, as root, driven through the SysV init script: `make install`
+ * to the real paths (/usr/local, /etc), `/etc/init.d/machina start`, `status`
+ * (0), a client call through the default socket by a non-root member of the
+ * socket's group (a throwaway user and group made for the test), a refusal for
+ * a user outside it, `restart`, `reload`, `stop`, `status` (3), no process,
+ * socket or pid file left behind, then `make uninstall`: everything gone but
+ * the policy and the secret.
  *
- * It refuses to run (fails) where machina is already installed, rather than
- * replace a real installation.
+ * All of it runs inside an isolated root (harness/isolated-root.ts): a mount
+ * and PID namespace where /etc, /usr/local and /var/log are copy-on-write
+ * overlays of the host's and /run is empty. The real init script starts the
+ * real machinad there, as root, at the real paths; the host's /etc and
+ * /usr/local are never written, and the last test checks that against a
+ * listing taken before. Whatever an earlier run left (killed half-way, or an
+ * installation on the host) is removed inside the namespace first, and when
+ * this process ends, however it ends, the namespace and everything running in
+ * it go away.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { describeRun, runCommand, SYSTEM_PATH } from "./harness/command.js";
+import { describeRun, SYSTEM_PATH } from "./harness/command.js";
 import type { RunResult } from "./harness/daemon.js";
+import { IsolatedRoot, listHost, listingChanges, type HostListing } from "./harness/isolated-root.js";
 import { waitFor } from "./harness/wait.js";
 
 const PREFIX = "/usr/local";
@@ -35,95 +42,74 @@ const SECRET = "/etc/machina/secret";
 const RUNDIR = "/run/machina";
 const SOCKET = "/run/machina/machina.sock";
 const PIDFILE = "/run/machina/machinad.pid";
-/** Directories install or the init script may create; those absent before are removed after. */
-const CREATED_DIRS = ["/usr/local/lib/systemd/system", "/usr/local/lib/systemd", "/usr/local/sbin", "/usr/local/bin", "/etc/default", "/etc/init.d", "/etc/machina", "/var/log/machina", RUNDIR];
+/** Host paths that must look the same after the run: where install, the init script and useradd write. */
+const HOST_PATHS = ["/etc", "/usr/local", "/var/log/machina", "/run/machina"];
 
 const suffix = randomBytes(3).toString("hex");
 const GROUP = `machina-it-${suffix}`;
 const USER = `machina-it-${suffix}`;
-const absentBefore = CREATED_DIRS.filter((d) => !fs.existsSync(d));
-let userMade = false;
-let groupMade = false;
+let root: IsolatedRoot;
+let hostBefore: HostListing;
+
+/** The namespace's view of `file`, read from here. */
+const at = (file: string): string => root.path(file);
 
 /** The init script runs with the environment `service` gives it; SYSTEMCTL_SKIP_REDIRECT keeps
  * /lib/lsb/init-functions from handing it to systemctl on machines where systemd is PID 1. */
 const INIT_ENV = { PATH: SYSTEM_PATH, LANG: "C", SYSTEMCTL_SKIP_REDIRECT: "1" };
 
 function initScript(action: string): Promise<RunResult> {
-  return runCommand("/etc/init.d/machina", [action], { env: INIT_ENV, timeoutMs: 180_000 });
+  return root.run("/etc/init.d/machina", [action], { env: INIT_ENV, timeoutMs: 180_000 });
 }
 
 function make(target: string): Promise<RunResult> {
-  return runCommand("make", ["--no-print-directory", target, `PREFIX=${PREFIX}`, "SYSCONFDIR=/etc", `GROUP=${GROUP}`, `NODE=${process.execPath}`], { timeoutMs: 300_000 });
+  return root.run("make", ["--no-print-directory", target, `PREFIX=${PREFIX}`, "SYSCONFDIR=/etc", `GROUP=${GROUP}`, `NODE=${process.execPath}`], { timeoutMs: 300_000 });
 }
 
 /** Runs the installed `machina` as USER (primary group GROUP), with an empty environment: default socket and secret. */
 function machinaAs(user: string, group: string, args: string[]): Promise<RunResult> {
-  return runCommand("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "--reset-env", "/usr/local/bin/machina", ...args], { cwd: "/", env: {} });
+  return root.run("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "--reset-env", "/usr/local/bin/machina", ...args], { cwd: "/", env: {} });
 }
 
+/** The daemon's pid, as the namespace numbers it (so: alive() below, not process.kill). */
 function daemonPid(): number {
-  return Number(fs.readFileSync(PIDFILE, "utf8").trim());
+  return Number(fs.readFileSync(at(PIDFILE), "utf8").trim());
 }
 
-/** A process that exists and is not a zombie (the daemon's parent is init, which may reap late). */
+/** A process that exists and is not a zombie (the daemon's parent is the namespace's init, which does not reap). */
 function alive(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return false;
-  }
-  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  return state !== "Z" && state !== "X";
+  return root.alive(pid);
 }
 
 function hostnameOnDisk(): string {
-  return fs.readFileSync("/etc/hostname", "utf8").trim();
+  return fs.readFileSync(at("/etc/hostname"), "utf8").trim();
 }
 
 before(async () => {
-  const present = [...INSTALLED, POLICY, SECRET, SOCKET].filter((p) => fs.existsSync(p));
-  assert.deepEqual(present, [], "machina is already installed on this machine; this test would replace it");
-  const g = await runCommand("groupadd", [GROUP]);
+  hostBefore = listHost(HOST_PATHS);
+  root = await IsolatedRoot.open();
+  // A fresh start whatever the host has (an installation, or what an old
+  // version of this test left there): removed in the namespace only.
+  const clean = await root.run("rm", ["-rf", ...INSTALLED, "/etc/machina", "/var/log/machina", RUNDIR]);
+  assert.equal(clean.code, 0, describeRun(clean));
+  const g = await root.run("groupadd", [GROUP]);
   assert.equal(g.code, 0, describeRun(g));
-  groupMade = true;
-  const u = await runCommand("useradd", ["--no-create-home", "--gid", GROUP, "--shell", "/usr/sbin/nologin", USER]);
+  const u = await root.run("useradd", ["--no-create-home", "--gid", GROUP, "--shell", "/usr/sbin/nologin", USER]);
   assert.equal(u.code, 0, describeRun(u));
-  userMade = true;
 });
 
-after(async () => {
-  // Whatever happened above: no daemon, no installed files, no test user, nothing we created.
-  if (fs.existsSync("/etc/init.d/machina")) await initScript("stop");
-  if (fs.existsSync(PIDFILE)) {
-    const pid = daemonPid();
-    if (pid > 1 && alive(pid)) process.kill(pid, "SIGKILL");
-  }
-  if (INSTALLED.some((p) => fs.existsSync(p))) await make("uninstall");
-  fs.rmSync("/etc/machina", { recursive: true, force: true });
-  fs.rmSync("/var/log/machina", { recursive: true, force: true });
-  fs.rmSync(RUNDIR, { recursive: true, force: true });
-  for (const dir of absentBefore) {
-    try {
-      fs.rmdirSync(dir);
-    } catch {
-      // not empty, or already gone: not ours to remove then
-    }
-  }
-  if (userMade) await runCommand("userdel", [USER]);
-  if (groupMade) await runCommand("groupdel", [GROUP]);
-});
+// Everything the tests did (daemon, files, user, group) lives in the namespace and ends with it.
+after(() => root?.close());
 
 test("make install, then the init script: start, status, a client call as a group member, restart, stop, status", async () => {
   const install = await make("install");
   assert.equal(install.code, 0, describeRun(install));
-  for (const p of [...INSTALLED, POLICY, SECRET]) assert.ok(fs.existsSync(p), `${p} installed`);
+  for (const p of [...INSTALLED, POLICY, SECRET]) assert.ok(fs.existsSync(at(p)), `${p} installed`);
   // The secret: readable by root and the web application's group only.
-  const secret = fs.statSync(SECRET);
+  const secret = fs.statSync(at(SECRET));
   assert.equal((secret.mode & 0o777).toString(8), "640");
   assert.equal(secret.uid, 0);
-  const gid = Number((await runCommand("getent", ["group", GROUP])).stdout.split(":")[2]);
+  const gid = Number((await root.run("getent", ["group", GROUP])).stdout.split(":")[2]);
   assert.equal(secret.gid, gid);
 
   const start = await initScript("start");
@@ -132,10 +118,10 @@ test("make install, then the init script: start, status, a client call as a grou
   assert.equal(running.code, 0, `status: ${describeRun(running)}`);
 
   // The socket directory is root's and 0755; the socket root:GROUP 0660.
-  const dir = fs.statSync(RUNDIR);
+  const dir = fs.statSync(at(RUNDIR));
   assert.equal(dir.uid, 0);
   assert.equal((dir.mode & 0o777).toString(8), "755");
-  const sock = fs.statSync(SOCKET);
+  const sock = fs.statSync(at(SOCKET));
   assert.ok(sock.isSocket());
   assert.equal(sock.uid, 0);
   assert.equal(sock.gid, gid);
@@ -148,11 +134,11 @@ test("make install, then the init script: start, status, a client call as a grou
   assert.equal(get.code, 0, `machina get as ${USER}: ${describeRun(get)}`);
   assert.equal(get.stdout.trim(), hostnameOnDisk());
   // The default policy is read-only: a write is refused, and the file is untouched.
-  const before = fs.readFileSync("/etc/hostname");
+  const before = fs.readFileSync(at("/etc/hostname"));
   const set = await machinaAs(USER, GROUP, ["set", "/files/etc/hostname/hostname", "changed-by-test"]);
   assert.equal(set.code, 1, describeRun(set));
   assert.match(set.stderr, /^machina: policy-denied: /);
-  assert.deepEqual(fs.readFileSync("/etc/hostname"), before);
+  assert.deepEqual(fs.readFileSync(at("/etc/hostname")), before);
   // Someone outside the group can neither read the secret nor use the socket.
   const outsider = await machinaAs("nobody", "nogroup", ["get", "/files/etc/hostname/hostname"]);
   assert.equal(outsider.code, 3, describeRun(outsider));
@@ -181,30 +167,30 @@ test("make install, then the init script: start, status, a client call as a grou
   const stopped = await initScript("status");
   assert.equal(stopped.code, 3, `status after stop: ${describeRun(stopped)}`);
   assert.equal(alive(secondPid), false, "no daemon process left");
-  assert.deepEqual(fs.readdirSync(RUNDIR), [], "no socket or pid file left behind");
+  assert.deepEqual(fs.readdirSync(at(RUNDIR)), [], "no socket or pid file left behind");
   const stopAgain = await initScript("stop");
   assert.equal(stopAgain.code, 0, "stopping a stopped daemon is not an error");
 
   const uninstall = await make("uninstall");
   assert.equal(uninstall.code, 0, describeRun(uninstall));
-  assert.deepEqual(INSTALLED.filter((p) => fs.existsSync(p)), [], "everything install laid down is removed");
-  assert.ok(fs.existsSync(POLICY), "the policy is kept");
-  assert.ok(fs.existsSync(SECRET), "the secret is kept");
+  assert.deepEqual(INSTALLED.filter((p) => fs.existsSync(at(p))), [], "everything install laid down is removed");
+  assert.ok(fs.existsSync(at(POLICY)), "the policy is kept");
+  assert.ok(fs.existsSync(at(SECRET)), "the secret is kept");
 });
 
 test("start fails clearly, and leaves nothing running, when the policy is invalid", async () => {
   const install = await make("install");
   assert.equal(install.code, 0, describeRun(install));
-  const saved = fs.readFileSync(POLICY);
+  const saved = fs.readFileSync(at(POLICY));
   try {
-    fs.writeFileSync(POLICY, "version = 1\n[[augeas.file]]\npath = 'relative/path'\n");
+    fs.writeFileSync(at(POLICY), "version = 1\n[[augeas.file]]\npath = 'relative/path'\n");
     const start = await initScript("start");
     assert.equal(start.code, 1, `start with a broken policy: ${describeRun(start)}`);
     assert.equal((await initScript("status")).code, 3);
-    assert.equal(fs.existsSync(PIDFILE), false);
-    assert.equal(fs.existsSync(SOCKET), false);
+    assert.equal(fs.existsSync(at(PIDFILE)), false);
+    assert.equal(fs.existsSync(at(SOCKET)), false);
   } finally {
-    fs.writeFileSync(POLICY, saved);
+    fs.writeFileSync(at(POLICY), saved);
   }
   const uninstall = await make("uninstall");
   assert.equal(uninstall.code, 0, describeRun(uninstall));
@@ -230,20 +216,20 @@ if (process.argv[2] === "linger") setInterval(() => {}, 1000);
 `;
 
 function runStandIn(action: string, then: "exit" | "linger"): Promise<RunResult> {
-  return runCommand(process.execPath, ["-e", STAND_IN, action, then], { timeoutMs: 120_000 });
+  return root.run(process.execPath, ["-e", STAND_IN, action, then], { timeoutMs: 120_000 });
 }
 
 test("inside machinad's own package operation, stop does not wait for itself and restart happens once the operation ends", async () => {
   const install = await make("install");
   assert.equal(install.code, 0, describeRun(install));
-  fs.mkdirSync(RUNDIR, { recursive: true, mode: 0o755 });
+  fs.mkdirSync(at(RUNDIR), { recursive: true, mode: 0o755 });
 
   // stop: the init script leaves the stand-in alone (stopping it would kill it with SIGTERM).
   const stopResult = await runStandIn("stop", "exit");
   assert.equal(stopResult.signal, null, describeRun(stopResult));
   assert.equal(stopResult.code, 0, describeRun(stopResult));
   assert.match(stopResult.stdout, /^init script exit 0$/m);
-  fs.rmSync(PIDFILE, { force: true });
+  fs.rmSync(at(PIDFILE), { force: true });
 
   // restart: the init script returns at once; a detached helper asks the stand-in to stop
   // (SIGTERM) and starts a real machinad once it is gone.
@@ -257,11 +243,15 @@ test("inside machinad's own package operation, stop does not wait for itself and
   }, "the restarted daemon to serve a client");
   assert.equal(get.code, 0, describeRun(get));
   assert.equal(get.stdout.trim(), hostnameOnDisk());
-  await waitFor(() => (fs.existsSync(path.join(RUNDIR, "restart.pid")) ? undefined : true), "the restart helper to finish");
+  await waitFor(() => (fs.existsSync(at(path.join(RUNDIR, "restart.pid"))) ? undefined : true), "the restart helper to finish");
 
   const stop = await initScript("stop");
   assert.equal(stop.code, 0, describeRun(stop));
-  assert.deepEqual(fs.readdirSync(RUNDIR), []);
+  assert.deepEqual(fs.readdirSync(at(RUNDIR)), []);
   const uninstall = await make("uninstall");
   assert.equal(uninstall.code, 0, describeRun(uninstall));
+});
+
+test("the host's /etc and /usr/local were not touched: everything happened in the isolated root", () => {
+  assert.deepEqual(listingChanges(hostBefore, listHost(HOST_PATHS)), []);
 });

@@ -12,9 +12,15 @@
  *
  * Cases are counted per category so the suite can print how many distinct
  * hostile inputs it tried.
+ *
+ * Every expectation is one exact kind, and every method a case calls is a
+ * method of the vocabulary (typed MethodName, and checked when the call is
+ * made): a case must never adapt to a missing method, or deleting one would
+ * keep the suite green.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { isMethodName, type MethodName } from "@machina/protocol";
 import { assertServesNextRawClient } from "../harness/clients.js";
 import type { DaemonSuite } from "../harness/daemon-suite.js";
 import { RawConnection, rawSession, type RawResponse } from "../harness/raw-client.js";
@@ -61,16 +67,12 @@ export function kindOf(r: RawResponse | RawResponse[] | undefined): Observed {
   return r.error ? String(r.error.data?.kind ?? `(no kind, code ${r.error.code})`) : "ok";
 }
 
-/**
- * Registers one hostile input as a test. `expected` is the error kind (or one
- * of several, where the vocabulary decides: a method that exists refuses a bad
- * name as invalid-params or policy-denied; one that does not is not-found).
- */
+/** Registers one hostile input as a test. `expected` is the one error kind (or "ok") the daemon must answer. */
 export function hostile(
   suite: DaemonSuite,
   category: Category,
   name: string,
-  expected: Observed | readonly Observed[],
+  expected: Observed,
   attack: (ctx: AttackContext) => Promise<Observed>,
 ): void {
   counts.set(category, (counts.get(category) ?? 0) + 1);
@@ -105,18 +107,30 @@ export function hostile(
     } finally {
       for (const c of conns) c.close();
     }
-    const allowed = typeof expected === "string" ? [expected] : expected;
-    assert.ok(allowed.includes(observed), `expected ${allowed.join(" or ")}, got ${observed}`);
+    assert.equal(observed, expected, `expected ${expected}, got ${observed}`);
     assert.ok(suite.daemon.running, `the daemon died\n${suite.daemon.describe()}`);
-    suite.sandbox.assertUnchanged(before!);
+    suite.sandbox.assertUnchanged(before);
     if (restore) suite.sandbox.restoreFixtures();
     await waitIdle(suite);
     await assertServesNextRawClient(suite.sandbox);
   });
 }
 
+/** Calls a method of the vocabulary on `c`; one that is not in it fails the case before anything is sent. */
+export function call(c: RawConnection, method: MethodName, params: unknown = {}): Promise<RawResponse> {
+  assert.ok(isMethodName(method), `${method} is not a method of the vocabulary`);
+  return c.call(method, params);
+}
+
 /** Sends one request on an authenticated connection and answers its kind. */
-export async function authenticatedCall(ctx: AttackContext, method: string, params: unknown): Promise<Observed> {
+export async function authenticatedCall(ctx: AttackContext, method: MethodName, params: unknown): Promise<Observed> {
   const c = await ctx.session();
-  return kindOf(await c.call(method, params));
+  return kindOf(await call(c, method, params));
+}
+
+/** As authenticatedCall, for a name that must NOT be a method (so its not-found cannot come from a deleted method). */
+export async function unknownMethodCall(ctx: AttackContext, name: string, params: unknown): Promise<Observed> {
+  assert.ok(!isMethodName(name), `${JSON.stringify(name)} is a method of the vocabulary`);
+  const c = await ctx.session();
+  return kindOf(await c.call(name, params));
 }

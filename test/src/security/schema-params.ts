@@ -63,15 +63,5 @@ function objectFor(schema: Schema, prefix: string, pick: StringPicker): Record<s
 
 /** Params with every required property filled in. */
 export function paramsFor(method: MethodName, pick: StringPicker): Record<string, unknown> {
-  return objectFor(METHODS[method].params as unknown as Schema, "", pick);
-}
-
-/** The names of the string params of a method (top level), required ones first. */
-export function stringParams(method: MethodName): string[] {
-  const schema = METHODS[method].params as unknown as Schema;
-  const names = Object.keys(schema.properties ?? {});
-  const required = new Set(schema.required ?? []);
-  const isString = (s: Schema | undefined): boolean =>
-    s !== undefined && (s.type === "string" || (s.anyOf ?? s.oneOf ?? []).some((o) => o.type === "string"));
-  return names.filter((n) => isString(schema.properties![n])).sort((a, b) => Number(required.has(b)) - Number(required.has(a)));
+  return objectFor(METHODS[method].params, "", pick);
 }
