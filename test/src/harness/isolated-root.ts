@@ -51,10 +51,10 @@ export class IsolatedRoot {
       { stdio: ["pipe", "pipe", "pipe"], env: { PATH: SYSTEM_PATH } },
     );
     let stderr = "";
-    holder.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    holder.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     await new Promise<void>((resolve, reject) => {
       let stdout = "";
-      holder.stdout!.setEncoding("utf8").on("data", (s: string) => {
+      holder.stdout.setEncoding("utf8").on("data", (s: string) => {
         stdout += s;
         if (stdout.includes("ready\n")) resolve();
       });
