@@ -131,6 +131,12 @@ function changeTargets(change: AugeasChange): string[] {
 
 const on = methodsOf<AugeasSection, AugeasRuntime>();
 
+/** Save and preview: every modified node must lie in a writable policy file; the grant names the files. */
+function authorisePending(_params: unknown, { runtime }: { runtime: AugeasRuntime }) {
+  const files = runtime.workspace.pendingFiles(runtime.engine);
+  return allow(files, files);
+}
+
 type EditMethod = "augeas.set" | "augeas.setm" | "augeas.insert" | "augeas.move" | "augeas.rename" | "augeas.remove";
 
 /** The single-edit methods: authorise resolves the change, run performs it. */
@@ -233,19 +239,13 @@ export const augeasModule = defineModule({
     on({
       method: "augeas.save",
       targets: () => [],
-      authorise: (_params, { runtime }) => {
-        const files = runtime.workspace.pendingFiles(runtime.engine);
-        return allow(files, files);
-      },
+      authorise: authorisePending,
       run: ({ value: files }, { runtime }) => ({ files: runtime.workspace.save(files) }),
     }),
     on({
       method: "augeas.preview",
       targets: () => [],
-      authorise: (_params, { runtime }) => {
-        const files = runtime.workspace.pendingFiles(runtime.engine);
-        return allow(files, files);
-      },
+      authorise: authorisePending,
       run: ({ value: files }, { runtime }) => ({ changes: runtime.workspace.preview(files) }),
     }),
     on({

@@ -26,10 +26,22 @@ export class PackageRuntime {
 
 const on = methodsOf<PackageSection, PackageRuntime>();
 
-function authoriseChange(name: string, list: readonly string[], listName: "install" | "remove", apt: AptBackend): Decision<string> {
-  if (name === apt.selfPackage) return refuse(name, `machinad never ${listName === "install" ? "installs or upgrades" : "removes"} its own package`);
-  if (!list.includes(name)) return refuse(name, `the policy's [package] ${listName} list does not name this package`);
-  return allow(name);
+/** Install or remove: a name on the policy's list for it, never machinad's own package; apt gets its long time limit. */
+function changeMethod(action: "install" | "remove") {
+  return on({
+    method: `package.${action}`,
+    targets: ({ name }) => [name],
+    authorise: ({ name }, { section, runtime }): Decision<string> => {
+      if (name === runtime.apt.selfPackage) return refuse(name, `machinad never ${action === "install" ? "installs or upgrades" : "removes"} its own package`);
+      if (!section[action].includes(name)) return refuse(name, `the policy's [package] ${action} list does not name this package`);
+      return allow(name);
+    },
+    timeLimitMs: (_name, { runtime }) => runtime.longCallMs,
+    run: async ({ value: name }, { runtime, progress }) => {
+      const changed = await runtime.apt[action](name, progress);
+      return { ...(await runtime.apt.status(name)), changed };
+    },
+  });
 }
 
 export const packageModule = defineModule({
@@ -61,26 +73,8 @@ export const packageModule = defineModule({
           : refuse(name, "the policy's [package] install and remove lists do not name this package"),
       run: ({ value: name }, { runtime }) => runtime.apt.status(name),
     }),
-    on({
-      method: "package.install",
-      targets: ({ name }) => [name],
-      authorise: ({ name }, { section, runtime }) => authoriseChange(name, section.install, "install", runtime.apt),
-      timeLimitMs: (_name, { runtime }) => runtime.longCallMs,
-      run: async ({ value: name }, { runtime, progress }) => {
-        const changed = await runtime.apt.install(name, progress);
-        return { ...(await runtime.apt.status(name)), changed };
-      },
-    }),
-    on({
-      method: "package.remove",
-      targets: ({ name }) => [name],
-      authorise: ({ name }, { section, runtime }) => authoriseChange(name, section.remove, "remove", runtime.apt),
-      timeLimitMs: (_name, { runtime }) => runtime.longCallMs,
-      run: async ({ value: name }, { runtime, progress }) => {
-        const changed = await runtime.apt.remove(name, progress);
-        return { ...(await runtime.apt.status(name)), changed };
-      },
-    }),
+    changeMethod("install"),
+    changeMethod("remove"),
     on({
       method: "package.update",
       targets: () => [],
