@@ -120,11 +120,18 @@ test("preview answers a unified diff and writes nothing", async () => {
       changes.map((c) => c.file),
       ["/etc/hostname", "/etc/ssh/sshd_config"],
     );
+    // /etc/hostname is wholly readable: its text diff.
+    assert.equal(changes[0]!.scope, "text");
     assert.equal(changes[0]!.diff, "--- a/etc/hostname\n+++ b/etc/hostname\n@@ -1,1 +1,1 @@\n-panel\n+box\n");
+    // sshd_config has unreadable nodes (Subsystem): only its readable node changes, never its text.
+    assert.equal(changes[1]!.scope, "nodes");
+    assert.deepEqual(changes[1]!.nodes, [{ node: "/files/etc/ssh/sshd_config/PasswordAuthentication", before: "yes", after: "no", change: "changed" }]);
     const sshd = changes[1]!.diff;
-    assert.match(sshd, /^--- a\/etc\/ssh\/sshd_config\n\+\+\+ b\/etc\/ssh\/sshd_config\n@@ -\d+,7 \+\d+,7 @@\n/);
-    assert.ok(sshd.includes("\n-PasswordAuthentication yes\n+PasswordAuthentication no\n"), sshd);
-    assert.equal(sshd.split("\n").filter((l) => /^[-+][^-+]/.test(l)).length, 2, `exactly one line changes:\n${sshd}`);
+    assert.equal(
+      sshd,
+      '--- a/etc/ssh/sshd_config (readable nodes)\n+++ b/etc/ssh/sshd_config (readable nodes)\n@@ readable nodes @@\n' +
+        '-/files/etc/ssh/sshd_config/PasswordAuthentication = "yes"\n+/files/etc/ssh/sshd_config/PasswordAuthentication = "no"\n',
+    );
     // Previewing twice changes nothing either.
     assert.deepEqual(await m.augeas.preview(), { changes });
   });

@@ -93,19 +93,21 @@ export interface AugeasFileProblem {
   file: string;
   /** libaugeas' error kind, e.g. `put_failed`, `parse_failed`. */
   error: string;
+  /** What the problem means, in machina's words. */
   message?: string;
-  line?: number;
-  char?: number;
 }
 
-/** `augeas`: libaugeas' own error state. */
+/**
+ * `augeas`: libaugeas refused or failed. The code is libaugeas' own; the texts
+ * are machina's: libaugeas' messages can hold a file's tree with values the
+ * client may not read, so they go to the daemon's log only.
+ */
 export interface AugeasErrorData extends BaseErrorData {
   kind: "augeas";
   /** libaugeas' code name without `AUG_`: `EPATHX`, `EMMATCH`, …; `ESAVE`/`ELOAD` when it gave none. */
   code: string;
+  /** What the code means. */
   message: string;
-  minorMessage?: string;
-  details?: string;
   /** The first file concerned, when there is one. */
   file?: string;
   /** Every per-file problem reported. */

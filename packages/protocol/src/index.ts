@@ -18,7 +18,7 @@ export * from "./vocabulary.js";
 export * from "./validation.js";
 export * from "./openrpc.js";
 export * from "./names.js";
-export { AugeasChange, FileDiff, AugeasPath, AugeasLabel, AugeasValue } from "./methods/augeas.js";
+export { AugeasChange, FileDiff, NodeChange, AugeasPath, AugeasLabel, AugeasValue } from "./methods/augeas.js";
 export { SERVICE_ACTIONS, ServiceAction, ServiceListEntry, ServiceName, ServiceState, ServiceStatus } from "./methods/service.js";
 export { PackageName, PackageStatus } from "./methods/package.js";
 export { ZoneName } from "./methods/system.js";

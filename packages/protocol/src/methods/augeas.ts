@@ -37,9 +37,36 @@ export const AugeasValue = Type.Union([Type.String({ maxLength: 65536 }), Type.N
 });
 
 /** The unified diff of one file's pending change. */
+/** One readable node a save would add, change or remove (see {@link FileDiff}'s `nodes` scope). */
+export const NodeChange = Type.Object({
+  node: Type.String({ description: "The node's path (`/files/etc/ssh/sshd_config/Port`)." }),
+  before: Type.Union([Type.String(), Type.Null()], { description: "Its value on disk; null when it has none or does not exist there." }),
+  after: Type.Union([Type.String(), Type.Null()], { description: "Its value after the save; null when it has none or will not exist." }),
+  change: Type.Union([Type.Literal("added"), Type.Literal("changed"), Type.Literal("removed")]),
+});
+export type NodeChange = Static<typeof NodeChange>;
+
+/**
+ * What a save would change in one file, shown so that it cannot reveal a node
+ * the client may not read:
+ *
+ * - scope `text`: the policy lets the client read every node of the file
+ *   (its read patterns cover `**`), so `diff` is the unified diff of the
+ *   file's text, as on disk and as a save would write it;
+ * - scope `nodes`: some nodes of the file are not readable, so the text is
+ *   never shown; `nodes` lists the readable nodes whose value or existence
+ *   changes (nothing about unreadable ones), and `diff` renders that list in
+ *   unified-diff form (`-NODE = value` / `+NODE = value`) for people.
+ */
 export const FileDiff = Type.Object({
   file: Type.String({ description: "The file, as the policy names it (e.g. `/etc/hosts`)." }),
-  diff: Type.String({ description: "Unified diff (`--- a/FILE`, `+++ b/FILE`) from the text on disk to the text a save would write." }),
+  scope: Type.Union([Type.Literal("text"), Type.Literal("nodes")], {
+    description: "`text`: `diff` is the file's text diff; `nodes`: the file has unreadable nodes, and only readable node changes are shown.",
+  }),
+  diff: Type.String({
+    description: "Unified diff (`--- a/FILE`, `+++ b/FILE`): of the text (scope `text`) or of the readable nodes and their values (scope `nodes`).",
+  }),
+  nodes: Type.Optional(Type.Array(NodeChange, { description: "Scope `nodes` only: the readable nodes that change." })),
 });
 export type FileDiff = Static<typeof FileDiff>;
 
@@ -177,7 +204,9 @@ export const augeasSave = defineMethod({
 export const augeasPreview = defineMethod({
   name: "augeas.preview",
   summary: "Show the pending changes as unified diffs, writing nothing.",
-  description: "Answers one unified diff per file whose text a save would change. Nothing is written.",
+  description:
+    "Answers, per file whose text a save would change, what changes (see FileDiff): the text diff of files the " +
+    "policy lets the client read whole, the readable nodes that change otherwise. Nothing is written.",
   params: NoParams,
   result: Type.Object({ changes: Type.Array(FileDiff) }),
   capability: "augeas.read",

@@ -246,7 +246,7 @@ export const augeasModule = defineModule({
       method: "augeas.preview",
       targets: () => [],
       authorise: authorisePending,
-      run: ({ value: files }, { runtime }) => ({ changes: runtime.workspace.preview(files) }),
+      run: ({ value: files }, { runtime }) => ({ changes: runtime.workspace.preview(files, (node) => runtime.engine.isReadable(node)) }),
     }),
     on({
       method: "augeas.discard",
@@ -287,7 +287,7 @@ export const augeasModule = defineModule({
       run: ({ value: { mark, files, previewOnly } }, { runtime }) => {
         const ws = runtime.workspace;
         try {
-          const diffs = ws.preview(files);
+          const diffs = ws.preview(files, (node) => runtime.engine.isReadable(node));
           if (previewOnly) {
             ws.rollback(mark);
             return { changes: diffs, saved: false, files: [] };

@@ -75,8 +75,11 @@ describe("reading", () => {
     assert.deepEqual(p.resolveForGet(s.aug, "/files/etc/hosts/9/ipaddr").nodes, []);
   });
 
-  it("get whose wildcard reaches an unreadable node is denied", () => {
-    denied(() => p.resolveForGet(s.aug, "/files/etc/hosts/2/*"), "/files/etc/hosts/2/alias[1]");
+  it("get whose wildcard reaches unreadable nodes sees only the readable ones, and never names the others", () => {
+    // Before: refused, naming /files/etc/hosts/2/alias[1] — a label the client may not read.
+    assert.deepEqual(p.resolveForGet(s.aug, "/files/etc/hosts/2/*").nodes, ["/files/etc/hosts/2/ipaddr", "/files/etc/hosts/2/canonical"]);
+    assert.deepEqual(p.resolveForGet(s.aug, "/files/etc/hosts/99/*").nodes, []);
+    denied(() => p.resolveForGet(s.aug, "/files/etc/hosts/2/alias"), "/files/etc/hosts/2/alias", /no read pattern/);
   });
 
   it("nodes outside every policy file are never reachable", () => {

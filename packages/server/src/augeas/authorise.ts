@@ -34,7 +34,7 @@ import {
 } from "./augeas-path.js";
 import { matchesAny, type NodePattern, type PatternSegment } from "./node-pattern.js";
 import { shapeCovered, shapeIntersects } from "./pattern-coverage.js";
-import { PolicyDeniedFault } from "../faults.js";
+import { NotFoundFault, PolicyDeniedFault } from "../faults.js";
 import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { BoundedCache, deepFreeze } from "./bounded-cache.js";
 
@@ -151,8 +151,22 @@ export class PolicyEngine {
     throw new PolicyDeniedFault(target, what ? `${what}: ${reason}` : reason, file);
   }
 
+  /**
+   * Refuses an existing node the path resolved to. A node the client may not
+   * read is never named, nor its label shown: the refusal names the file it
+   * lies in instead (unreadable means unreadable through every channel).
+   */
   private require(ref: NodeRef, access: Access, what = ""): void {
-    if (!this.allowed(ref.labels, access)) this.deny(ref.path, ref.labels, access, what);
+    if (this.allowed(ref.labels, access)) return;
+    if (!this.allowed(ref.labels, "read")) this.denyHidden(ref.labels, what);
+    this.deny(ref.path, ref.labels, access, what);
+  }
+
+  private denyHidden(labels: readonly string[], what: string): never {
+    const rule = this.fileFor(labels);
+    const reason = `${what ? `${what}: ` : ""}the path reaches a node the policy does not let you read`;
+    if (!rule) throw new PolicyDeniedFault("(a node outside the policy's files)", reason);
+    throw new PolicyDeniedFault(rule.node, reason, rule.path);
   }
 
   private ref(resolved: string): NodeRef | undefined {
@@ -165,7 +179,11 @@ export class PolicyEngine {
 
   private refOrDeny(resolved: string): NodeRef {
     const ref = this.ref(resolved);
-    if (!ref) throw new PolicyDeniedFault(resolved, "the node's label cannot be addressed safely ('.' or '..')");
+    if (!ref) {
+      const labels = nodePathLabels(resolved);
+      if (!this.allowed(labels, "read")) this.denyHidden(labels, "");
+      throw new PolicyDeniedFault(resolved, "the node's label cannot be addressed safely ('.' or '..')");
+    }
     return ref;
   }
 
@@ -239,18 +257,23 @@ export class PolicyEngine {
   }
 
   /**
-   * `get`: every node the path resolves to must be readable. With no match,
-   * `nodes` is empty and the caller answers not-found — but only after the
-   * shape check has refused paths whose would-be node no read rule covers, so
-   * absence and unreadability look the same.
+   * `get`: the readable nodes the path resolves to. A path whose would-be
+   * node no read rule covers is refused from its shape alone; otherwise
+   * unreadable matches are left out, so with none readable the caller answers
+   * not-found — absence and unreadability look the same.
    */
   resolveForGet(tree: AugeasTree, path: string | AugeasPath): ReadResolution {
     const p = this.parse(path);
     this.requireShape(p.canonical, stepsShape(p.steps), "read", "cannot read");
     this.checkPredicates(tree, p.steps);
-    const nodes = this.resolve(tree, p.canonical);
-    for (const ref of nodes) this.require(ref, "read", "cannot read");
-    return { canonical: p.canonical, nodes: nodes.map((r) => r.path) };
+    // Unreadable nodes are invisible, as to match: left out rather than refused,
+    // so an answer never depends on whether one exists (or names its label).
+    const nodes: string[] = [];
+    for (const raw of tree.match(p.canonical)) {
+      const ref = this.ref(raw);
+      if (ref && this.allowed(ref.labels, "read")) nodes.push(ref.path);
+    }
+    return { canonical: p.canonical, nodes };
   }
 
   /**
@@ -362,16 +385,23 @@ export class PolicyEngine {
     this.requireLabel(p.canonical, label);
     const siblingShape = [...stepsShape(p.steps).slice(0, -1), { kind: "label" as const, label }];
     this.requireShape(p.canonical, siblingShape, "write", `cannot insert ${JSON.stringify(label)}`);
+    // The anchor is read (where it stands), so it must be readable: from its
+    // shape first, so a refusal never depends on whether a hidden node exists;
+    // then only readable anchors are seen, and libaugeas is handed the one
+    // readable anchor itself, never a path that could also reach hidden ones.
+    this.requireShape(p.canonical, stepsShape(p.steps), "read", "cannot insert next to");
     this.checkPredicates(tree, p.steps);
+    const anchors = this.resolve(tree, p.canonical).filter((ref) => this.allowed(ref.labels, "read"));
+    if (anchors.length === 0) throw new NotFoundFault(`no node matches ${p.canonical}`, p.canonical);
     const targets: string[] = [];
-    for (const ref of this.resolve(tree, p.canonical)) {
+    for (const ref of anchors) {
       this.requireInsideFile(ref, "cannot insert next to", false);
       const labels = [...ref.labels.slice(0, -1), label];
       const sibling = { path: `${parentPath(ref.path)}/${escapeLabel(label)}`, labels };
       this.require(sibling, "write", "cannot insert (would create this node)");
       targets.push(sibling.path);
     }
-    return { canonical: p.canonical, targets };
+    return { canonical: anchors.length === 1 ? anchors[0]!.path : p.canonical, targets };
   }
 
   /** Each matched node and every node below it must be writable, and strictly inside a file. */
@@ -481,7 +511,8 @@ export class PolicyEngine {
         continue;
       }
       if (!rule || rule.write.length === 0) {
-        throw new PolicyDeniedFault(raw, rule ? `the file ${rule.path} is read-only in the policy but has changes` : "a change lies outside every [[augeas.file]]: nothing outside policy files may be saved", rule?.path);
+        const shown = rule && !this.allowed(labels, "read") ? rule.node : raw;
+        throw new PolicyDeniedFault(shown, rule ? `the file ${rule.path} is read-only in the policy but has changes` : "a change lies outside every [[augeas.file]]: nothing outside policy files may be saved", rule?.path);
       }
       files.add(rule.path);
       nodes.push(raw);

@@ -3,6 +3,7 @@
  * patch(1) expect. jsdiff computes the hunks; only the header format is ours.
  */
 import { structuredPatch } from "diff";
+import type { NodeChange } from "@machina/protocol";
 
 export function unifiedDiff(file: string, before: string, after: string): string {
   const name = file.replace(/^\//, "");
@@ -11,6 +12,23 @@ export function unifiedDiff(file: string, before: string, after: string): string
   for (const h of patch.hunks) {
     out += `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@\n`;
     for (const line of h.lines) out += `${line}\n`;
+  }
+  return out;
+}
+
+/**
+ * The readable node changes of a file, for people, in unified-diff form: one
+ * `-NODE = value` line for what is on disk and one `+NODE = value` line for
+ * what a save would write (`NODE` without a value when it has none).
+ */
+export function nodeChangeDiff(file: string, changes: readonly NodeChange[]): string {
+  const name = file.replace(/^\//, "");
+  const line = (node: string, value: string | null) => (value === null ? node : `${node} = ${JSON.stringify(value)}`);
+  let out = `--- a/${name} (readable nodes)\n+++ b/${name} (readable nodes)\n`;
+  if (changes.length > 0) out += `@@ readable nodes @@\n`;
+  for (const c of changes) {
+    if (c.change !== "added") out += `-${line(c.node, c.before)}\n`;
+    if (c.change !== "removed") out += `+${line(c.node, c.after)}\n`;
   }
   return out;
 }

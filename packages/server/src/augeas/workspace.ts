@@ -9,13 +9,14 @@
  * handles are not thread-safe and it keeps process-wide regex state.
  */
 import { Augeas, AugeasError } from "augeas-node-bindings";
-import type { FileDiff } from "@machina/protocol";
+import type { FileDiff, NodeChange } from "@machina/protocol";
 import type { Logger } from "../logger.js";
 import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { ConflictFault, PolicyDeniedFault } from "../faults.js";
 import { checkContainment } from "./containment.js";
 import { changedSince, readText, snapshotFile, type FileSnapshot } from "./snapshots.js";
-import { unifiedDiff } from "./unified-diff.js";
+import { nodeChangeDiff, unifiedDiff } from "./unified-diff.js";
+import { shapeCovered } from "./pattern-coverage.js";
 import { augeasFault } from "./augeas-fault.js";
 import { removeNewSaveTempFiles, saveTempFiles } from "./save-temp-files.js";
 
@@ -99,13 +100,24 @@ export class AugeasWorkspace {
     return this.journal.length > 0;
   }
 
-  /** Unified diffs of every file (of `pendingFiles`) whose text a save would change. Writes nothing. */
-  preview(files: readonly string[]): FileDiff[] {
+  /**
+   * What a save would change in every file (of `pendingFiles`) whose text it
+   * would change, shown so that no unreadable node can appear: the text diff
+   * of a file the policy lets the client read whole, the readable nodes that
+   * change otherwise (see the protocol's FileDiff). Writes nothing.
+   */
+  preview(files: readonly string[], readable: (node: string) => boolean): FileDiff[] {
     const out: FileDiff[] = [];
     for (const file of files) {
       const after = this.previewText(file);
       const before = readText(this.root, file);
-      if (after !== before) out.push({ file, diff: unifiedDiff(file, before, after) });
+      if (after === before) continue;
+      const wf = this.files.get(file);
+      if (wf && readsWholeFile(wf.rule)) out.push({ file, scope: "text", diff: unifiedDiff(file, before, after) });
+      else if (wf) {
+        const nodes = this.readableNodeChanges(wf, before, readable);
+        out.push({ file, scope: "nodes", diff: nodeChangeDiff(file, nodes), nodes });
+      }
     }
     return out;
   }
@@ -152,7 +164,7 @@ export class AugeasWorkspace {
           this.logger.error("could not restore the pending edits after a failed save; discarding them", replay);
           this.reset();
         }
-        throw augeasFault(e, toWrite.length === 1 ? toWrite[0] : undefined);
+        throw augeasFault(e, toWrite.length === 1 ? toWrite[0] : undefined, this.logger);
       }
       // Only read the events of this save: libaugeas clears them when it saves, so
       // without a save they name the files an earlier save (even an earlier
@@ -183,11 +195,51 @@ export class AugeasWorkspace {
     return [...set].sort();
   }
 
+  /**
+   * The readable nodes whose value or existence differs between the file on
+   * disk (parsed by its lens into a scratch tree under /augeas, which no
+   * client path reaches and no save writes) and the pending tree. Only nodes
+   * `readable` accepts are ever read.
+   */
+  private readableNodeChanges(wf: WorkspaceFile, before: string, readable: (node: string) => boolean): NodeChange[] {
+    const aug = this.aug;
+    const scratch = "/augeas/machina-preview";
+    let old: Map<string, string | null>;
+    try {
+      aug.set(`${scratch}/text`, before);
+      aug.textStore(wf.lens, `${scratch}/text`, `${scratch}/tree`);
+      old = this.readableValues(`${scratch}/tree`, wf.rule.node, readable);
+    } catch (e) {
+      throw augeasFault(e, wf.rule.path, this.logger);
+    } finally {
+      aug.rm(scratch);
+    }
+    const now = this.readableValues(wf.rule.node, wf.rule.node, readable);
+    const changes: NodeChange[] = [];
+    for (const node of new Set([...old.keys(), ...now.keys()])) {
+      const b = old.has(node) ? old.get(node)! : undefined;
+      const a = now.has(node) ? now.get(node)! : undefined;
+      if (b === a) continue;
+      changes.push({ node, before: b ?? null, after: a ?? null, change: b === undefined ? "added" : a === undefined ? "removed" : "changed" });
+    }
+    return changes.sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : 0));
+  }
+
+  /** Readable node (as a path below `fileNode`) → value, for every node below `base`. */
+  private readableValues(base: string, fileNode: string, readable: (node: string) => boolean): Map<string, string | null> {
+    const values = new Map<string, string | null>();
+    for (const raw of this.aug.match(`${base}//*`)) {
+      const node = fileNode + raw.slice(base.length);
+      if (readable(node)) values.set(node, this.aug.get(raw) ?? null);
+    }
+    return values;
+  }
+
   private previewText(file: string): string {
     try {
       return this.aug.preview(`/files${file}`) ?? "";
     } catch (e) {
-      throw augeasFault(e, file);
+      throw augeasFault(e, file, this.logger);
     }
   }
 
@@ -223,4 +275,9 @@ export class AugeasWorkspace {
       }
     }
   }
+}
+
+/** True when the rule's read patterns cover every node of the file (`**`): only then is its text shown. */
+function readsWholeFile(rule: FileRule): boolean {
+  return shapeCovered([{ kind: "any" }], rule.read.map((p) => p.segments));
 }
