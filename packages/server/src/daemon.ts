@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import type net from "node:net";
 import { createRequire } from "node:module";
-import { buildOpenRpcDocument, ERROR_CODES, ERROR_KINDS, METHODS, type MethodName } from "@machina/protocol";
+import { buildOpenRpcDocument, buildOpenRpcNameList, ERROR_CODES, ERROR_KINDS, METHODS, type MethodName } from "@machina/protocol";
 import { peerCredentials, type PeerCredentials } from "@machina/peercred";
 import { openAuditLog, type AuditLog } from "./audit.js";
 import type { Logger } from "./logger.js";
@@ -89,7 +89,7 @@ export class Daemon {
           ...(options.packageTimeoutMs !== undefined ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
           ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
         },
-        discover: () => this.discoveryDocument(),
+        discover: (detail) => this.discoveryDocument(detail),
       });
     }
     this.runtimes = runtimes as ModuleRuntimes;
@@ -230,17 +230,23 @@ export class Daemon {
     this.audit.write({ session: 0, peer: { pid: peer.pid, uid: peer.uid, gid: peer.gid }, method: "(connect)", targets: [], decision: "deny", outcome, durationMs: 0, reason });
   }
 
-  /** The OpenRPC document: the methods whose capability the current policy grants, with each one's `x-policy`. */
-  private discoveryDocument() {
+  /**
+   * The OpenRPC document: the methods whose capability the current policy
+   * grants, with each one's `x-policy` ("full"), or their names only ("names",
+   * before authentication).
+   */
+  private discoveryDocument(detail: "full" | "names") {
     const granted = (m: MethodName) => {
       const b = this.bindings.get(m)!;
       return b.capability.granted(this.policy[b.module.name as ModuleName]);
     };
+    const allowed = (Object.keys(METHODS) as MethodName[]).filter(granted);
+    if (detail === "names") return buildOpenRpcNameList({ serverVersion: pkg.version, allowed });
     const errors: Record<string, { code: number; message: string }> = {};
     for (const k of ERROR_KINDS) errors[k] = { code: ERROR_CODES[k], message: k };
     return buildOpenRpcDocument({
       serverVersion: pkg.version,
-      allowed: (Object.keys(METHODS) as MethodName[]).filter(granted),
+      allowed,
       policyFor: (m) => {
         const b = this.bindings.get(m)!;
         const name = b.module.name as ModuleName;

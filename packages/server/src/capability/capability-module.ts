@@ -131,8 +131,11 @@ export interface ModuleStartContext {
   readonly callTimeoutMs: number;
   /** The daemon's options, for the modules that have their own (see DaemonOptions). */
   readonly options: ModuleOptions;
-  /** The discovery document under the current policy (for rpc.discover). */
-  discover(): unknown;
+  /**
+   * The discovery document under the current policy (for rpc.discover): the
+   * whole document for an authenticated caller, the method names only before.
+   */
+  discover(detail: "full" | "names"): unknown;
 }
 
 /** Daemon options that belong to one module each. */

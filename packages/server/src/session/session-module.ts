@@ -33,7 +33,7 @@ export class SessionRuntime {
     /** The shared key, or null when the daemon runs without one (insecure, loudly warned). */
     readonly key: Uint8Array | null,
     readonly logger: Logger,
-    readonly discover: () => unknown,
+    readonly discover: (detail: "full" | "names") => unknown,
   ) {}
 }
 
@@ -46,7 +46,7 @@ export const sessionModule = defineModule({
   parse: (): SessionSection => ({}),
   explain: () => [],
   capabilities: { session: always, discover: always },
-  start: (ctx: ModuleStartContext) => new SessionRuntime(ctx.options.serverName, ctx.options.key, ctx.logger, () => ctx.discover()),
+  start: (ctx: ModuleStartContext) => new SessionRuntime(ctx.options.serverName, ctx.options.key, ctx.logger, (detail) => ctx.discover(detail)),
   methods: [
     on({
       method: "session.hello",
@@ -101,7 +101,9 @@ export const sessionModule = defineModule({
       method: "rpc.discover",
       targets: () => [],
       authorise: () => allow(null),
-      run: (_grant, { runtime }) => runtime.discover() as ResultOf<"rpc.discover">,
+      // Before authentication, the names only: [clients] admits peers by uid, key or not, and the
+      // policy's files, node patterns and command rules are for the holder of the key.
+      run: (_grant, { runtime, caller }) => runtime.discover(caller.handshake.authenticated ? "full" : "names") as ResultOf<"rpc.discover">,
     }),
   ],
 });
