@@ -7,7 +7,7 @@
  *   refuses it with ConnectionError and never sends it a call;
  * - nothing but session.* / rpc.discover is answered before authenticating, and
  *   rpc.discover then lists method names only (no x-policy, no schemas);
- * - a second client while one is connected is told `busy` and closed;
+ * - a second client while one is connected is told `busy` when it has authenticated, and closed;
  * - a connection that never authenticates is timed out;
  * - a client holding a key refuses a daemon that offers no authentication.
  */
@@ -146,11 +146,12 @@ test("a second client while one is connected is told busy and closed", async () 
   try {
     await first.augeas.set({ path: "/files/etc/hostname/hostname", value: "first" });
 
-    // By hand: an unsolicited error (id null), then the close — before anything is sent.
+    // By hand: the connection may say hello (the slot is taken only at authentication, so a
+    // peer without the key cannot hold it); its right proof is answered busy, then the close.
     const raw = await RawConnection.open(suite.sandbox.socket);
-    const m = await raw.nextResponse();
-    assert.equal(m.id, null);
-    assert.equal(m.error?.data?.kind, "busy");
+    assert.ok((await raw.hello()).result);
+    const m = await raw.authenticateWith(suite.sandbox.key);
+    assert.equal(m.error?.data?.kind, "busy", JSON.stringify(m));
     assert.equal(m.error?.code, -32003);
     await raw.waitClosed();
 

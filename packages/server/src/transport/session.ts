@@ -3,6 +3,10 @@
  * Lines are handled strictly one after another, so a pipelining client still
  * gets `set` … `save` in the order it sent them. A framing or JSON error is
  * answered and then the connection is closed — never the daemon.
+ *
+ * A connection becomes the daemon's session only when it proves the key
+ * (`claim`); until then it is one of the connections waiting to authenticate,
+ * with the pre-authentication deadline.
  */
 import type net from "node:net";
 import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
@@ -28,9 +32,16 @@ export interface SessionOptions {
   logger: Logger;
   maxLineBytes: number;
   authTimeoutMs: number;
-  /** Called once, when the peer has authenticated. */
+  /**
+   * The peer proved the key: takes the daemon's one session slot for this
+   * connection. False when another session holds it (the peer is told `busy`).
+   */
+  claim(session: Session): boolean;
+  /** Called once, when the peer has authenticated and holds the session slot. */
   onAuthenticated(session: Session): void;
-  /** Called once, when the connection is gone. */
+  /** A wrong proof: the connection closes after its answer; its place stays taken for `penaltyMs`. */
+  onFailedProof(session: Session, penaltyMs: number): void;
+  /** Called once, when the connection is gone (after its pending calls). */
   onClose(session: Session): void;
 }
 
@@ -54,9 +65,12 @@ export class Session implements DispatchCaller {
     this.peer = options.peer;
     this.socket = options.socket;
     this.decoder = new LineDecoder(options.maxLineBytes);
-    this.handshake = new Handshake(() => {
-      clearTimeout(this.authTimer);
-      options.onAuthenticated(this);
+    this.handshake = new Handshake({
+      claim: () => options.claim(this),
+      authenticated: () => {
+        clearTimeout(this.authTimer);
+        options.onAuthenticated(this);
+      },
     });
     this.authTimer = setTimeout(() => {
       if (!this.handshake.authenticated) {
@@ -66,11 +80,19 @@ export class Session implements DispatchCaller {
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
     this.socket.on("error", () => undefined);
     this.socket.on("close", () => this.onSocketClose());
+    // The listener accepts paused (refused peers are never read from).
+    this.socket.resume();
   }
 
-  /** Closes the connection once the current reply has been sent (after a failed proof). */
+  /** Closes the connection once the current reply has been sent. */
   closeAfterThisReply(): void {
     this.closeAfterReply = true;
+  }
+
+  /** A wrong proof: closes the connection after this reply; the daemon holds its place for the penalty. */
+  failedProof(penaltyMs: number): void {
+    this.closeAfterReply = true;
+    this.options.onFailedProof(this, penaltyMs);
   }
 
   /** Sends a JSON-RPC notification (e.g. `progress`) on this connection; dropped once it is closed. */
@@ -109,7 +131,8 @@ export class Session implements DispatchCaller {
       lines = this.decoder.push(chunk);
     } catch (e) {
       if (e instanceof FramingError) {
-        this.options.logger.info(`session ${this.id}: ${e.message}; closing`);
+        // Only the session's own framing errors are worth a line; a peer without the key could write one per connection.
+        this.options.logger[this.handshake.authenticated ? "info" : "debug"](`session ${this.id}: ${e.message}; closing`);
         this.send(e.reason === "line-too-long" ? invalidRequestResponse(null, e.message) : parseErrorResponse(e.message));
         this.end();
         return;
