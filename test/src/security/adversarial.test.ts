@@ -158,11 +158,17 @@ framing("a batch of 256 non-objects", "invalid-params", async (ctx) => {
   const kinds = new Set(reply.map((r) => kindOf(r)));
   return [...kinds].join(",");
 });
-framing("a batch of 256 saves before authenticating", "unauthenticated", async (ctx) => {
+// At most 64 requests before authenticating: a batch that would go beyond them is not run at all.
+framing("a batch of 256 saves before authenticating: none run, the connection closed", "unauthenticated", async (ctx) => {
   const c = await ctx.open();
-  c.send(JSON.stringify(Array.from({ length: 256 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "augeas.save", params: {} }))) + "\n");
+  const reply = (await fatal(c, JSON.stringify(Array.from({ length: 256 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "augeas.save", params: {} }))) + "\n"));
+  return reply;
+});
+framing("a batch of 64 saves before authenticating: each one unauthenticated", "unauthenticated", async (ctx) => {
+  const c = await ctx.open();
+  c.send(JSON.stringify(Array.from({ length: 64 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "augeas.save", params: {} }))) + "\n");
   const reply = (await c.next()) as RawResponse[];
-  assert.equal(reply.length, 256);
+  assert.equal(reply.length, 64);
   return [...new Set(reply.map((r) => kindOf(r)))].join(",");
 });
 framing('jsonrpc "1.0"', "invalid-params", async (ctx) => answered(await ctx.session(), JSON.stringify({ jsonrpc: "1.0", id: 1, method: "augeas.save" }) + "\n"));
@@ -202,13 +208,20 @@ framing("a slow sender that never finishes its line is timed out before authenti
   await c.waitClosed();
   return kindOf(reply);
 });
-framing("2 000 pre-authentication notifications, then a call: no answers to them, nothing done", "unauthenticated", async (ctx) => {
+framing("60 pre-authentication notifications, then a call: no answers to them, nothing done", "unauthenticated", async (ctx) => {
   const c = await ctx.open();
   const note = JSON.stringify({ jsonrpc: "2.0", method: "augeas.set", params: { path: "/files/etc/hostname/hostname", value: "noted" } }) + "\n";
-  c.send(note.repeat(2000) + req("augeas.get", { path: "/files/etc/hostname/hostname" }, "last"));
+  c.send(note.repeat(60) + req("augeas.get", { path: "/files/etc/hostname/hostname" }, "last"));
   const reply = await c.nextResponse();
   assert.equal(reply.id, "last", "notifications get no answer");
   return kindOf(reply);
+});
+// Notifications count against the 64 requests before authenticating: the 65th ends the connection.
+framing("2 000 pre-authentication notifications: the connection is closed after 64, nothing done", "unauthenticated", async (ctx) => {
+  const c = await ctx.open();
+  const note = JSON.stringify({ jsonrpc: "2.0", method: "augeas.set", params: { path: "/files/etc/hostname/hostname", value: "noted" } }) + "\n";
+  const reply = await fatal(c, note.repeat(2000));
+  return reply;
 });
 framing("a blank line is not a message: parse error, connection closed", "invalid-params", async (ctx) => fatal(await ctx.session(), "\n"));
 framing("a request ending in CRLF is answered (the CR is JSON whitespace)", "ok", async (ctx) => {

@@ -6,7 +6,8 @@
  *
  * A connection becomes the daemon's session only when it proves the key
  * (`claim`); until then it is one of the connections waiting to authenticate,
- * with the pre-authentication deadline.
+ * with the pre-authentication deadline and at most MAX_REQUESTS_BEFORE_AUTH
+ * requests.
  */
 import type net from "node:net";
 import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
@@ -19,6 +20,15 @@ import type { Logger } from "../logger.js";
 
 /** Most requests one batch may hold. */
 export const MAX_BATCH = 256;
+/**
+ * Most requests a connection may send before it has authenticated (the
+ * handshake takes two; a client may also ask rpc.discover): a line that would
+ * go beyond them — one request, or a whole batch, counted in full — is not
+ * run; the connection is answered `unauthenticated` and closed. So a peer
+ * without the key cannot keep the daemon busy answering refusals on one
+ * connection.
+ */
+export const MAX_REQUESTS_BEFORE_AUTH = 64;
 /** Lines waiting in the FIFO before we stop reading from the socket. */
 const MAX_QUEUED = 1024;
 /** Longest time answers are held back to leave in one write (see send()). */
@@ -56,6 +66,7 @@ export class Session implements DispatchCaller {
   private queued = 0;
   private closeAfterReply = false;
   private authTimer: NodeJS.Timeout | undefined;
+  private requestsBeforeAuth = 0;
   /** True while answers are being collected into one write (see send()), and since when. */
   private corked = false;
   private corkedAt = 0;
@@ -168,6 +179,7 @@ export class Session implements DispatchCaller {
       this.end();
       return;
     }
+    if (!this.withinPreAuthLimit(Array.isArray(message) ? message.length : 1)) return;
     if (Array.isArray(message)) {
       if (message.length === 0) return this.send(invalidRequestResponse(null, "empty batch"));
       if (message.length > MAX_BATCH) return this.send(invalidRequestResponse(null, `batch of more than ${MAX_BATCH} requests`));
@@ -186,6 +198,19 @@ export class Session implements DispatchCaller {
       if (r) this.send(r);
     }
     if (this.closeAfterReply) this.end();
+  }
+
+  /**
+   * Counts `n` requests (a line: one, or a whole batch) made before
+   * authenticating; past the limit the connection is answered
+   * `unauthenticated` and ended, and false is answered: none of them is run.
+   */
+  private withinPreAuthLimit(n: number): boolean {
+    if (this.handshake.authenticated) return true;
+    this.requestsBeforeAuth += Math.max(1, n);
+    if (this.requestsBeforeAuth <= MAX_REQUESTS_BEFORE_AUTH) return true;
+    this.fail("unauthenticated", `more than ${MAX_REQUESTS_BEFORE_AUTH} requests before authenticating; closing`, {});
+    return false;
   }
 
   private async handleRequest(message: unknown): Promise<JSONRPCResponse | null> {
