@@ -146,7 +146,9 @@ before(async () => {
   // This file installs and removes the test package: nobody else may at the same time.
   packageLock = await holdPackageLock();
   removeDirectly();
-  await granted.start(GRANT_ALL_POLICY, ["--service-backend", "initd", "--initd-dir", scripts.initd]);
+  // Lines of calls before authentication are rate-limited (20 per kind and 10 s by default, then
+  // summed up); the test of every method before authenticating wants each one's own line.
+  await granted.start(GRANT_ALL_POLICY, ["--service-backend", "initd", "--initd-dir", scripts.initd, "--refusal-log-limit", "1000"]);
   await refused.start(GRANT_NOTHING_POLICY);
 });
 after(async () => {

@@ -84,11 +84,12 @@ test("refusals before a session exists are audited too: unauthenticated, auth-fa
   await c.hello();
   assert.equal((await c.authenticateWith(generateKey())).error?.data?.kind, "auth-failed");
   await c.waitClosed();
-  // busy: a second connection while a session is open.
+  // busy: a second connection that authenticates while a session is open.
   const m = await connectClient(suite.sandbox);
   try {
     const busy = await RawConnection.open(suite.sandbox.socket);
-    assert.equal((await busy.nextResponse()).error?.data?.kind, "busy");
+    assert.ok((await busy.hello()).result);
+    assert.equal((await busy.authenticateWith(suite.sandbox.key)).error?.data?.kind, "busy");
     await busy.waitClosed();
   } finally {
     await m.close();
@@ -105,6 +106,7 @@ test("refusals before a session exists are audited too: unauthenticated, auth-fa
   ]);
   const busyLine = lines.slice(firstSave + 3).find((l) => l.outcome === "busy");
   assert.ok(busyLine, JSON.stringify(summary));
+  assert.equal(busyLine.method, "session.authenticate");
   assert.equal(busyLine.decision, "deny");
   assert.deepEqual(busyLine.peer, ME);
 });

@@ -5,8 +5,9 @@
  * - a recorded proof is useless on another connection (fresh nonces);
  * - an impostor listening on the socket path cannot prove the key: the client
  *   refuses it with ConnectionError and never sends it a call;
- * - nothing but session.* / rpc.discover is answered before authenticating;
- * - a second client while one is connected is told `busy` and closed;
+ * - nothing but session.* / rpc.discover is answered before authenticating, and
+ *   rpc.discover then lists method names only (no x-policy, no schemas);
+ * - a second client while one is connected is told `busy` when it has authenticated, and closed;
  * - a connection that never authenticates is timed out;
  * - a client holding a key refuses a daemon that offers no authentication.
  */
@@ -112,9 +113,15 @@ test("calls before authentication are unauthenticated and change nothing", async
     const r = await c.call(method, params);
     assert.equal(r.error?.data?.kind, "unauthenticated", `${method}: ${JSON.stringify(r)}`);
   }
-  // rpc.discover is answered before authenticating.
+  // rpc.discover is answered before authenticating, with the allowed methods' names only: no
+  // schemas, and nothing of the policy (files, node patterns, command rules) without the key.
   const d = await c.call("rpc.discover");
   assert.ok(d.result?.openrpc, JSON.stringify(d).slice(0, 300));
+  const names = (d.result.methods as Record<string, unknown>[]).map((m) => m.name);
+  assert.ok(names.includes("augeas.get") && names.includes("augeas.set"), names.join(" "));
+  for (const m of d.result.methods as Record<string, unknown>[]) assert.deepEqual(Object.keys(m), ["name"], JSON.stringify(m));
+  const text = JSON.stringify(d.result);
+  for (const leak of ["x-policy", "/etc/hostname", "/etc/ssh/sshd_config", "PermitRootLogin", "schema"]) assert.ok(!text.includes(leak), `${leak} before authentication`);
   // After hello, but before the proof: still unauthenticated.
   await c.hello();
   const r = await c.call("augeas.set", { path: "/files/etc/hostname/hostname", value: "pwned" });
@@ -124,6 +131,11 @@ test("calls before authentication are unauthenticated and change nothing", async
   assert.ok(a.result && c.serverProofValid(suite.sandbox.key, a));
   const g = await c.call("augeas.get", { path: "/files/etc/hostname/hostname" });
   assert.deepEqual(g.result, { value: "panel" });
+  // Authenticated, rpc.discover answers the whole document, x-policy included.
+  const full = await c.call("rpc.discover");
+  const get = (full.result.methods as { name: string; params?: unknown[]; "x-policy"?: { files?: { path: string }[] } }[]).find((m) => m.name === "augeas.get");
+  assert.ok(get?.params && get["x-policy"], JSON.stringify(get));
+  assert.ok(JSON.stringify(get["x-policy"]).includes("/etc/ssh/sshd_config"), JSON.stringify(get["x-policy"]));
   c.close();
   suite.sandbox.assertUnchanged(before);
 });
@@ -134,11 +146,12 @@ test("a second client while one is connected is told busy and closed", async () 
   try {
     await first.augeas.set({ path: "/files/etc/hostname/hostname", value: "first" });
 
-    // By hand: an unsolicited error (id null), then the close — before anything is sent.
+    // By hand: the connection may say hello (the slot is taken only at authentication, so a
+    // peer without the key cannot hold it); its right proof is answered busy, then the close.
     const raw = await RawConnection.open(suite.sandbox.socket);
-    const m = await raw.nextResponse();
-    assert.equal(m.id, null);
-    assert.equal(m.error?.data?.kind, "busy");
+    assert.ok((await raw.hello()).result);
+    const m = await raw.authenticateWith(suite.sandbox.key);
+    assert.equal(m.error?.data?.kind, "busy", JSON.stringify(m));
     assert.equal(m.error?.code, -32003);
     await raw.waitClosed();
 

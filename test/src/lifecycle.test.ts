@@ -145,6 +145,29 @@ test("--once exits 0 after the first session ends, removing the socket", async (
   assert.ok(socketGone(sb));
 });
 
+test("--once: connections that never authenticate do not end the daemon; the first session does", async () => {
+  const sb = sandbox();
+  const d = await daemon(sb, ["--once"]);
+  // A peer without the key connects, says hello, gives up; another one sends a wrong proof.
+  const idle = await RawConnection.open(sb.socket);
+  assert.ok((await idle.hello()).result);
+  idle.close();
+  await idle.closed;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.ok(d.running, `a connection that never authenticated ended the --once daemon\n${d.describe()}`);
+  const wrong = await RawConnection.open(sb.socket);
+  await wrong.hello();
+  assert.equal((await wrong.authenticateWith(new Uint8Array(32))).error?.data?.kind, "auth-failed");
+  await wrong.waitClosed();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.ok(d.running, d.describe());
+  await withClient(sb, async (m) => {
+    assert.deepEqual(await m.augeas.get({ path: "/files/etc/hostname/hostname" }), { value: "panel" });
+  });
+  assert.deepEqual(await d.exited, { code: 0, signal: null }, d.describe());
+  assert.ok(socketGone(sb));
+});
+
 test("a stale socket file is replaced at start-up", async () => {
   const sb = sandbox();
   // A process that listened on the path and was killed leaves its socket file behind.

@@ -40,8 +40,40 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Opens a Unix stream connection; rejects with {@link ConnectionError}. */
-export function openSocket(socketPath: string, signal?: AbortSignal): Promise<net.Socket> {
+/** How long openSocket keeps retrying a full listen queue when it has no signal to tell it when to stop. */
+const EAGAIN_RETRY_MS = 5000;
+
+/**
+ * Opens a Unix stream connection; rejects with {@link ConnectionError}.
+ * `EAGAIN` means the daemon's listen queue is full — a flood of connections,
+ * e.g. from a hostile local user, that the daemon refuses one by one — so
+ * there is room a moment later: the connection is tried again, after a short
+ * growing pause, until `signal` aborts (or for 5 s without one).
+ */
+export async function openSocket(socketPath: string, signal?: AbortSignal): Promise<net.Socket> {
+  const giveUp = Date.now() + EAGAIN_RETRY_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openSocketOnce(socketPath, signal);
+    } catch (error) {
+      const code = (error as { cause?: NodeJS.ErrnoException }).cause?.code;
+      if (code !== "EAGAIN" || signal?.aborted || (!signal && Date.now() > giveUp)) throw error;
+    }
+    // 1, 2, 4 … up to 32 ms, jittered so that clients retrying together spread out.
+    const pause = Math.min(32, 2 ** attempt) * (0.5 + Math.random());
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, pause);
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+function openSocketOnce(socketPath: string, signal?: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection({ path: socketPath });
     const onAbort = (): void => {
@@ -66,7 +98,9 @@ export function openSocket(socketPath: string, signal?: AbortSignal): Promise<ne
             ? "connection refused (is machinad running?)"
             : error.code === "EACCES"
               ? "permission denied"
-              : error.message;
+              : error.code === "EAGAIN"
+                ? "its listen queue is full (a flood of connections?)"
+                : error.message;
       reject(new ConnectionError(`could not connect to ${socketPath}: ${why}`, { cause: error }));
     };
     if (signal?.aborted) return onAbort();

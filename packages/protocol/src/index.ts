@@ -3,7 +3,7 @@
  *
  * - {@link METHODS}: the method vocabulary (schemas, docs, capabilities).
  * - {@link validateParams}: runtime validation derived from those schemas.
- * - {@link buildOpenRpcDocument}: the discovery document.
+ * - {@link buildOpenRpcDocument}: the discovery document ({@link buildOpenRpcNameList} before authentication).
  * - {@link ERROR_KINDS} / {@link ERROR_CODES}: error kinds and their codes.
  * - {@link LineDecoder} / {@link encodeLine}: newline-delimited JSON framing.
  * - the handshake: {@link clientProof}, {@link serverProof}, {@link proofsEqual}, keys and nonces.

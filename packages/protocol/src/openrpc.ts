@@ -1,7 +1,10 @@
 /**
- * The OpenRPC document that `rpc.discover` answers: generated from the
- * vocabulary, restricted to the methods a policy grants, with each method's
- * resources under the `x-policy` extension.
+ * The OpenRPC documents that `rpc.discover` answers, generated from the
+ * vocabulary and restricted to the methods a policy grants: after
+ * authentication the whole document, with each method's schemas and its
+ * resources under the `x-policy` extension; before it, only the method names
+ * ({@link buildOpenRpcNameList}), so a peer without the key learns nothing of
+ * the policy's files, node patterns, services or command rules.
  */
 import { METHODS, type MethodName } from "./vocabulary.js";
 
@@ -26,6 +29,13 @@ export interface OpenRpcDocument {
   info: { title: string; version: string; description: string };
   methods: OpenRpcMethod[];
   components: { errors: Record<string, { code: number; message: string }> };
+}
+
+/** What `rpc.discover` answers before authentication: the allowed methods' names and nothing else. */
+export interface OpenRpcNameList {
+  openrpc: string;
+  info: { title: string; version: string; description: string };
+  methods: { name: string }[];
 }
 
 function stripTypeBox(schema: unknown): unknown {
@@ -76,5 +86,25 @@ export function buildOpenRpcDocument(options: {
     },
     methods,
     components: { errors: options.errors ?? {} },
+  };
+}
+
+/**
+ * The pre-authentication answer of `rpc.discover`: the names of the `allowed`
+ * methods (in vocabulary order) and nothing else — no params or result
+ * schemas, no `x-policy`. Authenticate for the whole document.
+ */
+export function buildOpenRpcNameList(options: { serverVersion: string; allowed: Iterable<MethodName> }): OpenRpcNameList {
+  const allowed = new Set(options.allowed);
+  return {
+    openrpc: OPENRPC_VERSION,
+    info: {
+      title: "machinad",
+      version: options.serverVersion,
+      description:
+        "The names of the methods this daemon's policy allows (default deny). Authenticate for the whole document: " +
+        "each method's params and result, and the resources the policy lets it touch.",
+    },
+    methods: (Object.keys(METHODS) as MethodName[]).filter((name) => allowed.has(name)).map((name) => ({ name })),
   };
 }

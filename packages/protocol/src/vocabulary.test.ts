@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { METHODS, METHOD_NAMES, isMethodName } from "#src/vocabulary.js";
 import { validateParams } from "#src/validation.js";
-import { buildOpenRpcDocument } from "#src/openrpc.js";
+import { buildOpenRpcDocument, buildOpenRpcNameList } from "#src/openrpc.js";
 import { ERROR_CODES, ERROR_KINDS, isErrorKind } from "#src/errors.js";
 
 test("every method is documented, keyed by its own name, with object params refusing extras", () => {
@@ -48,6 +48,13 @@ test("the OpenRPC document lists exactly the allowed methods, as plain JSON Sche
   assert.deepEqual(get.params.map((p) => [p.name, p.required]), [["path", true]]);
   assert.equal(JSON.stringify(doc).includes("TypeBox"), false);
   assert.equal(doc.openrpc, "1.2.6");
+});
+
+test("the pre-authentication name list holds the allowed methods' names and nothing else", () => {
+  const doc = buildOpenRpcNameList({ serverVersion: "0.1.0", allowed: ["augeas.get", "rpc.discover"] });
+  assert.deepEqual(doc.methods, [{ name: "rpc.discover" }, { name: "augeas.get" }]);
+  assert.equal(doc.openrpc, "1.2.6");
+  assert.ok(!JSON.stringify(doc).includes("x-policy") && !JSON.stringify(doc).includes("schema"));
 });
 
 test("every error kind has a distinct code", () => {

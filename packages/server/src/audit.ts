@@ -25,6 +25,11 @@ export interface AuditRecord {
   durationMs: number;
   /** A short reason for refusals and failures. */
   reason?: string;
+  /**
+   * Only on a summary line (refusal-log.ts): how many refusals of this kind
+   * from this uid it stands for, beyond those written one by one.
+   */
+  count?: number;
 }
 
 export interface AuditLog {

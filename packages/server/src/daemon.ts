@@ -1,12 +1,14 @@
 /**
- * machinad put together: the listener, the one-session rule, peer filtering,
- * the dispatcher with its handlers, the Augeas workspace, policy reloads and
- * shutdown. `startDaemon` is what `machinad run` calls; tests call it too.
+ * machinad put together: the listener, peer filtering, the connections
+ * waiting to authenticate, the one-session rule (the slot is taken at
+ * successful authentication), rate-limited refusal lines, the dispatcher with
+ * its handlers, policy reloads and shutdown. `startDaemon` is what `machinad
+ * run` calls; tests call it too.
  */
 import fs from "node:fs";
 import type net from "node:net";
 import { createRequire } from "node:module";
-import { buildOpenRpcDocument, ERROR_CODES, ERROR_KINDS, METHODS, type MethodName } from "@machina/protocol";
+import { buildOpenRpcDocument, buildOpenRpcNameList, ERROR_CODES, ERROR_KINDS, METHODS, type MethodName } from "@machina/protocol";
 import { peerCredentials, type PeerCredentials } from "@machina/peercred";
 import { openAuditLog, type AuditLog } from "./audit.js";
 import type { Logger } from "./logger.js";
@@ -21,7 +23,16 @@ import type { Policy } from "./policy/policy-types.js";
 import { clientAllowed } from "./policy/clients.js";
 import { MODULES, moduleIndex, type MethodBinding, type ModuleName, type ModuleRuntimes } from "./capability/registry.js";
 import type { ModuleRuntime } from "./capability/capability-module.js";
-import { DEFAULT_AUTH_TIMEOUT_MS, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_LINE_BYTES } from "./limits.js";
+import {
+  DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_MAX_PENDING,
+  DEFAULT_MAX_PENDING_PER_UID,
+  DEFAULT_REFUSAL_LOG_LIMIT,
+} from "./limits.js";
+import { PendingConnections, type PendingPlace } from "./transport/pending.js";
+import { RefusalLog } from "./refusal-log.js";
 
 const pkg = createRequire(import.meta.url)("../package.json") as { version: string };
 export const SERVER_NAME = `machinad/${pkg.version}`;
@@ -41,6 +52,12 @@ export interface DaemonOptions {
   authTimeoutMs?: number;
   callTimeoutMs?: number;
   maxLineBytes?: number;
+  /** Connections that may wait to authenticate at once (default 16; transport/pending.ts). */
+  maxPending?: number;
+  /** Connections of one peer uid that may wait to authenticate at once (default 8). */
+  maxPendingPerUid?: number;
+  /** Refusal log and audit lines written one by one per reason and 10 s (default 20; refusal-log.ts). */
+  refusalLogLimit?: number;
   env?: NodeJS.ProcessEnv;
   /** Service backend: `auto` (systemd when /run/systemd/system exists, else init scripts), `initd` or `systemd`. */
   serviceBackend?: ServiceBackendChoice;
@@ -52,10 +69,20 @@ export interface DaemonOptions {
   selfPackage?: string;
 }
 
+/** Most refused sockets left open at once for their peer to read the reason (see Daemon.refuse). */
+const MAX_LINGERING = 256;
+
 export class Daemon {
   private policy!: Policy;
+  /** The authenticated session: the one slot. */
   private current: Session | undefined;
+  /** Every open connection (the session and those waiting to authenticate) and its place among the waiting. */
+  private readonly connections = new Map<Session, PendingPlace>();
+  private readonly pending: PendingConnections;
+  private readonly refusals: RefusalLog;
   private nextId = 1;
+  /** Refused sockets waiting for their peer to hang up (see refuse()). */
+  private lingering = 0;
   private stopping: Promise<void> | undefined;
   private readonly audit: AuditLog;
   private readonly bindings: ReadonlyMap<MethodName, MethodBinding>;
@@ -72,6 +99,11 @@ export class Daemon {
     if (unsafe.length) throw new Error(`refusing to start: ${unsafe.join("; ")}`);
     this.bindings = moduleIndex();
     this.audit = openAuditLog(options.auditLogFile);
+    this.refusals = new RefusalLog({ logger: options.logger, audit: this.audit }, options.refusalLogLimit ?? DEFAULT_REFUSAL_LOG_LIMIT);
+    this.pending = new PendingConnections({
+      maxPending: options.maxPending ?? DEFAULT_MAX_PENDING,
+      maxPendingPerUid: options.maxPendingPerUid ?? Math.min(DEFAULT_MAX_PENDING_PER_UID, options.maxPending ?? DEFAULT_MAX_PENDING),
+    });
     this.policy = loadPolicy(options.policyFile, { root: options.root });
     const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const runtimes: Record<string, unknown> = {};
@@ -89,7 +121,7 @@ export class Daemon {
           ...(options.packageTimeoutMs !== undefined ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
           ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
         },
-        discover: () => this.discoveryDocument(),
+        discover: (detail) => this.discoveryDocument(detail),
       });
     }
     this.runtimes = runtimes as ModuleRuntimes;
@@ -100,6 +132,7 @@ export class Daemon {
       runtime: (name) => this.runtimes[name as ModuleName],
       logger: options.logger,
       audit: this.audit,
+      refusals: this.refusals,
       callTimeoutMs,
     });
   }
@@ -135,6 +168,12 @@ export class Daemon {
       this.options.logger.info(`policy reloaded; ending session ${this.current.id} so the new policy applies to the next one`);
       this.current.fail("policy-denied", "the daemon's policy changed; reconnect", { reason: "the policy was reloaded" });
     }
+    // Connections still waiting to authenticate were admitted by the old [clients].
+    for (const s of this.connections.keys()) {
+      if (s !== this.current && !clientAllowed(next, s.peer)) {
+        s.fail("policy-denied", "this user may not connect to machinad", { reason: "the policy's [clients] do not name this user" });
+      }
+    }
     this.policy = next;
     this.usePolicy(next);
     this.options.logger.info(`policy reloaded from ${this.options.policyFile}`);
@@ -145,10 +184,13 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.listener?.server.close();
+      for (const s of this.connections.keys()) if (s !== this.current) s.end();
       if (this.current) await this.current.drainAndClose();
+      this.pending.clear();
       if (this.listener?.ownedPath) fs.rmSync(this.listener.ownedPath, { force: true });
       if (this.options.pidFile) fs.rmSync(this.options.pidFile, { force: true });
       for (const rt of this.moduleRuntimes()) rt.close?.();
+      this.refusals.flush();
       this.audit.close();
       this.options.logger.info("stopped");
       this.resolveDone();
@@ -164,55 +206,143 @@ export class Daemon {
     for (const m of MODULES) (this.runtimes[m.name] as ModuleRuntime<unknown>).usePolicy?.(policy[m.name]);
   }
 
+  /**
+   * A new connection: peer credentials, then [clients], then a place among
+   * the connections waiting to authenticate (pending.ts). Nothing is read
+   * from a refused peer; its refusal is one line, answered and closed at once,
+   * and logged and audited within the refusal log's rate limit.
+   */
   private accept(socket: net.Socket): void {
     const logger = this.options.logger;
     let peer: PeerCredentials;
     try {
       peer = peerCredentials(socket);
     } catch (e) {
-      logger.warn(`refusing a connection whose peer credentials cannot be read: ${(e as Error).message}`);
       socket.destroy();
+      this.refusals.record({
+        reason: "connect: unreadable peer credentials",
+        peer: { pid: 0, uid: -1, gid: -1 },
+        log: { level: "warn", message: `refusing a connection whose peer credentials cannot be read: ${(e as Error).message}` },
+        summary: (count, _uid, seconds) => `refused ${count} more connections whose peer credentials could not be read in the last ${seconds} s`,
+      });
       return;
     }
-    const refuse = (kind: "policy-denied" | "busy", message: string) => {
-      socket.on("error", () => undefined);
-      const error = kind === "busy" ? wireError("busy", message, {}) : wireError("policy-denied", message, { reason: "the policy's [clients] do not name this user" });
-      socket.end(JSON.stringify({ jsonrpc: "2.0", id: null, error }) + "\n");
-      setTimeout(() => socket.destroy(), 1000).unref();
-    };
+    if (this.stopping) {
+      return this.refuse(socket, peer, "busy", "machinad is stopping", "connect: stopping", "the daemon is stopping");
+    }
     // Peers are filtered before anything else happens.
     if (!clientAllowed(this.policy, peer)) {
-      logger.warn(`refused connection from pid ${peer.pid} uid ${peer.uid} gid ${peer.gid}: not a client the policy allows`);
-      this.auditRefusal(peer, "policy-denied", "peer not allowed by [clients]");
-      refuse("policy-denied", "this user may not connect to machinad");
-      return;
+      return this.refuse(socket, peer, "policy-denied", "this user may not connect to machinad", "connect: not in [clients]", "not a client the policy allows");
     }
-    if (this.current || this.stopping) {
-      logger.info(`refused connection from pid ${peer.pid} uid ${peer.uid}: busy`);
-      this.auditRefusal(peer, "busy", "another session is active");
-      refuse("busy", "another client is connected; machinad serves one session at a time");
-      return;
+    const id = this.nextId++;
+    let session: Session | undefined;
+    const admission = this.pending.admit(peer, (message) => session?.fail("busy", message, {}));
+    if (!admission.admitted) {
+      return this.refuse(socket, peer, "busy", admission.message, "connect: too many waiting to authenticate", "too many connections waiting to authenticate");
     }
-    const session = new Session({
-      id: this.nextId++,
+    if (admission.evicted) {
+      const { pid, uid } = admission.evicted;
+      this.refusals.record({
+        reason: "connect: evicted a waiting connection",
+        peer,
+        log: { level: "info", message: `connection ${id} from pid ${peer.pid} uid ${peer.uid} took the place of a connection of pid ${pid} uid ${uid}, which held more places` },
+        summary: (count, u, seconds) => `${count} more connections from uid ${u} took the place of a waiting connection of a process that held more places in the last ${seconds} s`,
+      });
+    }
+    session = new Session({
+      id,
       socket,
       peer,
       dispatcher: this.dispatcher,
       logger,
       maxLineBytes: this.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
       authTimeoutMs: this.options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
+      claim: (s) => this.claim(s),
       onAuthenticated: (s) => {
-        logger.info(`session ${s.id}: authenticated`);
+        const p = s.peer;
+        logger.info(`session ${s.id}: connection from pid ${p.pid} uid ${p.uid} gid ${p.gid} authenticated`);
         for (const rt of this.moduleRuntimes()) rt.sessionStarted?.(s);
       },
-      onClose: (s) => this.sessionEnded(s),
+      onFailedProof: (s, penaltyMs) => this.failedProof(s, penaltyMs),
+      onClose: (s) => this.closed(s),
     });
+    this.connections.set(session, admission.place);
+    logger.debug(`connection ${id} from pid ${peer.pid} uid ${peer.uid} gid ${peer.gid}: waiting to authenticate (${this.pending.size} of ${this.pending.limits.maxPending} places taken)`);
+  }
+
+  /**
+   * Answers a refused connection with one unsolicited error and closes it,
+   * and records the refusal. The socket lingers until the peer hangs up (what
+   * it sends is read and dropped, so its close is seen at once) — a peer that
+   * wrote its hello before reading would otherwise get EPIPE instead of the
+   * reason — but for at most 1 s, and only while fewer than MAX_LINGERING do:
+   * beyond that (a flood of peers that never hang up) it is closed as soon as
+   * the answer is written.
+   */
+  private refuse(socket: net.Socket, peer: PeerCredentials, kind: "policy-denied" | "busy", message: string, reason: string, why: string): void {
+    socket.on("error", () => undefined);
+    const error = kind === "busy" ? wireError("busy", message, {}) : wireError("policy-denied", message, { reason: "the policy's [clients] do not name this user" });
+    const line = JSON.stringify({ jsonrpc: "2.0", id: null, error }) + "\n";
+    if (this.lingering >= MAX_LINGERING) {
+      socket.end(line, () => socket.destroy());
+    } else {
+      this.lingering++;
+      socket.once("close", () => this.lingering--);
+      socket.on("data", () => undefined);
+      socket.resume();
+      socket.end(line);
+      setTimeout(() => socket.destroy(), 1000).unref();
+    }
+    this.refusals.record({
+      reason,
+      peer,
+      log: { level: kind === "busy" ? "info" : "warn", message: `refused connection from pid ${peer.pid} uid ${peer.uid} gid ${peer.gid}: ${why}` },
+      audit: { session: 0, peer: { pid: peer.pid, uid: peer.uid, gid: peer.gid }, method: "(connect)", targets: [], decision: "deny", outcome: kind, durationMs: 0, reason: why },
+      summary: (count, uid, seconds) => `refused ${count} more connections from uid ${uid} in the last ${seconds} s: ${why}`,
+    });
+  }
+
+  /** A connection proved the key: it takes the session slot, unless another session holds it. */
+  private claim(session: Session): boolean {
+    if (this.current || this.stopping) {
+      const p = session.peer;
+      const holder = this.current ? `session ${this.current.id} is active` : "the daemon is stopping";
+      this.refusals.record({
+        reason: "authenticated: busy",
+        peer: p,
+        log: { level: "info", message: `connection ${session.id} from pid ${p.pid} uid ${p.uid} gid ${p.gid} authenticated, but ${holder}: busy` },
+        summary: (count, uid, seconds) => `${count} more connections from uid ${uid} authenticated while another session was active in the last ${seconds} s: busy`,
+      });
+      return false;
+    }
     this.current = session;
-    logger.info(`session ${session.id}: connection from pid ${peer.pid} uid ${peer.uid} gid ${peer.gid}`);
+    const place = this.connections.get(session);
+    if (place) this.pending.release(place);
+    return true;
+  }
+
+  /** A wrong proof: the connection's place stays taken for the penalty. */
+  private failedProof(session: Session, penaltyMs: number): void {
+    const place = this.connections.get(session);
+    if (place) this.pending.hold(place, penaltyMs);
+    const p = session.peer;
+    this.refusals.record({
+      reason: "wrong proof",
+      peer: p,
+      log: { level: "warn", message: `connection ${session.id}: authentication failed (pid ${p.pid}, uid ${p.uid}, gid ${p.gid}); its place is held for ${penaltyMs} ms` },
+      summary: (count, uid, seconds) => `${count} more wrong proofs from uid ${uid} in the last ${seconds} s`,
+    });
+  }
+
+  private closed(session: Session): void {
+    const place = this.connections.get(session);
+    this.connections.delete(session);
+    if (this.current === session) return this.sessionEnded(session);
+    if (place) this.pending.release(place);
+    this.options.logger.debug(`connection ${session.id}: closed without a session`);
   }
 
   private sessionEnded(session: Session): void {
-    if (this.current !== session) return;
     // Nothing pending survives a session.
     for (const rt of this.moduleRuntimes()) {
       try {
@@ -226,21 +356,23 @@ export class Daemon {
     if (this.options.once) void this.stop();
   }
 
-  private auditRefusal(peer: PeerCredentials, outcome: string, reason: string): void {
-    this.audit.write({ session: 0, peer: { pid: peer.pid, uid: peer.uid, gid: peer.gid }, method: "(connect)", targets: [], decision: "deny", outcome, durationMs: 0, reason });
-  }
-
-  /** The OpenRPC document: the methods whose capability the current policy grants, with each one's `x-policy`. */
-  private discoveryDocument() {
+  /**
+   * The OpenRPC document: the methods whose capability the current policy
+   * grants, with each one's `x-policy` ("full"), or their names only ("names",
+   * before authentication).
+   */
+  private discoveryDocument(detail: "full" | "names") {
     const granted = (m: MethodName) => {
       const b = this.bindings.get(m)!;
       return b.capability.granted(this.policy[b.module.name as ModuleName]);
     };
+    const allowed = (Object.keys(METHODS) as MethodName[]).filter(granted);
+    if (detail === "names") return buildOpenRpcNameList({ serverVersion: pkg.version, allowed });
     const errors: Record<string, { code: number; message: string }> = {};
     for (const k of ERROR_KINDS) errors[k] = { code: ERROR_CODES[k], message: k };
     return buildOpenRpcDocument({
       serverVersion: pkg.version,
-      allowed: (Object.keys(METHODS) as MethodName[]).filter(granted),
+      allowed,
       policyFor: (m) => {
         const b = this.bindings.get(m)!;
         const name = b.module.name as ModuleName;

@@ -16,6 +16,8 @@ export interface AuditLine {
   outcome: string;
   durationMs: number;
   reason?: string;
+  /** On a summary line only: how many refusals it stands for. */
+  count?: number;
 }
 
 /** Every line of the audit log so far (none when it does not exist yet); it must hold whole lines only. */

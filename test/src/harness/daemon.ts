@@ -139,8 +139,9 @@ export function spawnDaemon(sandbox: Sandbox, options: DaemonOptions = {}): Daem
  * Starts machinad on the sandbox and resolves once its socket is listening:
  * the daemon has said so (it logs "listening on" after the socket is bound,
  * listening and has its final owner and mode) and the socket file is there.
- * (A probe connection would itself be a session — and end a `--once` daemon —
- * and the inode of a replaced stale socket is often reused, so neither tells.)
+ * (A probe connection would show in the daemon's log and audit — and tests
+ * count those — and the inode of a replaced stale socket is often reused, so
+ * neither tells.)
  */
 export async function startDaemon(sandbox: Sandbox, options: DaemonOptions = {}): Promise<DaemonProcess> {
   const daemon = spawnDaemon(sandbox, options);

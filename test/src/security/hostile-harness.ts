@@ -2,7 +2,7 @@
  * The frame every hostile input of the adversarial suite runs in:
  *
  *   1. wait until the daemon has no session (so the attack's first connection
- *      gets the slot, not a `busy` answer);
+ *      to authenticate gets the slot, not a `busy` answer);
  *   2. snapshot every file of the sandbox (bytes, inode, mtime), after any
  *      set-up the case does itself (a symlink swap is set-up, not an effect);
  *   3. run the attack, which answers the error kind the daemon gave;
@@ -31,7 +31,7 @@ export type Category = "framing" | "handshake" | "paths" | "resource names";
 
 export interface AttackContext {
   readonly suite: DaemonSuite;
-  /** A fresh connection that holds the session slot (nothing sent yet). */
+  /** A fresh connection, waiting to authenticate (nothing sent yet). */
   open(): Promise<RawConnection>;
   /** A fresh, authenticated connection. */
   session(): Promise<RawConnection>;
@@ -46,7 +46,7 @@ export type Observed = string;
 
 export const counts = new Map<Category, number>();
 
-/** Waits until every session the daemon accepted has ended (its log says so for each one). */
+/** Waits until every session (authenticated connection) has ended (the daemon's log says so for each one). */
 export async function waitIdle(suite: DaemonSuite): Promise<void> {
   await waitFor(
     () => {

@@ -62,10 +62,12 @@ export const rpcDiscover = defineMethod({
   name: "rpc.discover",
   summary: "Describe exactly what this daemon's policy allows, as an OpenRPC document.",
   description:
-    "Answers an OpenRPC 1.2 document listing only the methods the current policy grants, each with its " +
-    "params and result schemas and, under `x-policy`, the resources it may touch (files and node patterns, " +
-    "services, packages, commands). Answered before authentication too, so a client can tell what it " +
-    "will be allowed to do; it reveals the policy, which is not secret.",
+    "After authentication: an OpenRPC 1.2 document listing only the methods the current policy grants, each " +
+    "with its params and result schemas and, under `x-policy`, the resources it may touch (files and node " +
+    "patterns, services, packages, commands). Before authentication it is answered too, but with the names " +
+    "of the granted methods only (no schemas, no `x-policy`): any local user the policy's [clients] admit " +
+    "may ask, key or not, and the files, node patterns and command rules the policy names are for the " +
+    "holder of the key alone.",
   params: Type.Object({}, { additionalProperties: false }),
   result: Type.Object(
     {

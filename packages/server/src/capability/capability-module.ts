@@ -66,8 +66,14 @@ export interface Caller {
   readonly id: number;
   readonly peer: PeerCredentials;
   readonly handshake: Handshake;
-  /** Ends the connection once the current reply has been sent (after a failed proof). */
+  /** Ends the connection once the current reply has been sent. */
   closeAfterThisReply(): void;
+  /**
+   * A wrong proof: the connection ends once the current reply has been sent,
+   * and its place among the connections waiting to authenticate stays taken
+   * for `penaltyMs` (the failed-proof throttle, session/auth-throttle.ts).
+   */
+  failedProof(penaltyMs: number): void;
 }
 
 /** What `authorise` sees. */
@@ -97,9 +103,10 @@ export interface MethodEntry<M extends MethodName, S, R, G> {
   targets(params: ParamsOf<M>): string[];
   /**
    * Decides whether this call may run: a Decision, or a thrown Fault for
-   * params that name nothing valid (both mean no grant). Asynchronous only
-   * where it must wait (the handshake's throttle): calls of a session run one
-   * at a time, so nothing else changes state between it and `run`.
+   * params that name nothing valid (both mean no grant). Synchronous in
+   * every module today; a promise is allowed for one that would have to wait:
+   * calls of a session run one at a time, so nothing else changes state
+   * between it and `run`.
    */
   authorise(params: ParamsOf<M>, call: AuthoriseContext<S, R>): Decision<G> | Promise<Decision<G>>;
   run(grant: Grant<G>, call: RunContext<S, R>): ResultOf<M> | Promise<ResultOf<M>>;
@@ -131,8 +138,11 @@ export interface ModuleStartContext {
   readonly callTimeoutMs: number;
   /** The daemon's options, for the modules that have their own (see DaemonOptions). */
   readonly options: ModuleOptions;
-  /** The discovery document under the current policy (for rpc.discover). */
-  discover(): unknown;
+  /**
+   * The discovery document under the current policy (for rpc.discover): the
+   * whole document for an authenticated caller, the method names only before.
+   */
+  discover(detail: "full" | "names"): unknown;
 }
 
 /** Daemon options that belong to one module each. */

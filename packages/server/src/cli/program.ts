@@ -13,12 +13,24 @@ import { policyPolkit } from "./polkit-action.js";
 import { SERVICE_BACKEND_CHOICES, type ServiceBackendChoice } from "../service/select-backend.js";
 import { UsageError } from "./usage-error.js";
 import { SERVER_NAME } from "../daemon.js";
-import { DEFAULT_AUTH_TIMEOUT_MS, DEFAULT_CALL_TIMEOUT_MS } from "../limits.js";
+import {
+  DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_MAX_PENDING,
+  DEFAULT_MAX_PENDING_PER_UID,
+  DEFAULT_REFUSAL_LOG_LIMIT,
+} from "../limits.js";
 import { DEFAULT_PACKAGE_TIMEOUT_MS, DEFAULT_SELF_PACKAGE } from "../package/package-module.js";
 
 function parseMs(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`expected a positive number of milliseconds, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`expected a whole number of at least 1, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -50,6 +62,9 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--audit-log <file>", "append audit lines (JSON) here instead of stderr")
     .option("--auth-timeout <ms>", "deadline for a connection to authenticate", parseMs, DEFAULT_AUTH_TIMEOUT_MS)
     .option("--call-timeout <ms>", "time limit of each call", parseMs, DEFAULT_CALL_TIMEOUT_MS)
+    .option("--max-pending <n>", "connections that may wait to authenticate at once; more are told busy", parseCount, DEFAULT_MAX_PENDING)
+    .option("--max-pending-per-uid <n>", "connections of one user that may wait to authenticate at once (at most --max-pending)", parseCount)
+    .option("--refusal-log-limit <n>", "log and audit lines written one by one per kind of refusal and 10 s; the rest are summed up", parseCount, DEFAULT_REFUSAL_LOG_LIMIT)
     .addOption(new Option("--service-backend <kind>", "how services are controlled: systemd when /run/systemd/system exists, else init scripts").choices(SERVICE_BACKEND_CHOICES).default("auto"))
     .option("--initd-dir <dir>", "directory of the init scripts (the initd backend)", "/etc/init.d")
     .option("--package-timeout <ms>", "time limit of one apt-get install, remove or update", parseMs, DEFAULT_PACKAGE_TIMEOUT_MS)
@@ -60,6 +75,9 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
       const secretSources = [opts.secretFile !== undefined, opts.secretStdin === true, opts.insecureNoSecret === true].filter(Boolean).length;
       if (secretSources > 1) throw new UsageError("give only one of --secret-file, --secret-stdin, --insecure-no-secret");
       if (opts.verbose && opts.quiet) throw new UsageError("give only one of --verbose and --quiet");
+      const maxPending = opts.maxPending as number;
+      const maxPendingPerUid = (opts.maxPendingPerUid as number | undefined) ?? Math.min(DEFAULT_MAX_PENDING_PER_UID, maxPending);
+      if (maxPendingPerUid > maxPending) throw new UsageError(`--max-pending-per-uid (${maxPendingPerUid}) cannot exceed --max-pending (${maxPending})`);
       const run: RunOptions = {
         socketPath: String(opts.socket),
         policyFile: String(opts.policy),
@@ -78,6 +96,9 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         ...(opts.auditLog ? { auditLogFile: String(opts.auditLog) } : {}),
         authTimeoutMs: opts.authTimeout as number,
         callTimeoutMs: opts.callTimeout as number,
+        maxPending,
+        maxPendingPerUid,
+        refusalLogLimit: opts.refusalLogLimit as number,
         serviceBackend: opts.serviceBackend as ServiceBackendChoice,
         initdDir: String(opts.initdDir),
         packageTimeoutMs: opts.packageTimeout as number,

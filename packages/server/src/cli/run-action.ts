@@ -24,6 +24,9 @@ export interface RunOptions {
   auditLogFile?: string;
   authTimeoutMs: number;
   callTimeoutMs: number;
+  maxPending?: number;
+  maxPendingPerUid?: number;
+  refusalLogLimit?: number;
   serviceBackend?: ServiceBackendChoice;
   initdDir?: string;
   packageTimeoutMs?: number;
@@ -77,6 +80,9 @@ export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Pr
     ...(options.auditLogFile ? { auditLogFile: options.auditLogFile } : {}),
     authTimeoutMs: options.authTimeoutMs,
     callTimeoutMs: options.callTimeoutMs,
+    ...(options.maxPending !== undefined ? { maxPending: options.maxPending } : {}),
+    ...(options.maxPendingPerUid !== undefined ? { maxPendingPerUid: options.maxPendingPerUid } : {}),
+    ...(options.refusalLogLimit !== undefined ? { refusalLogLimit: options.refusalLogLimit } : {}),
     ...(options.serviceBackend ? { serviceBackend: options.serviceBackend } : {}),
     ...(options.initdDir ? { initdDir: options.initdDir } : {}),
     ...(options.packageTimeoutMs ? { packageTimeoutMs: options.packageTimeoutMs } : {}),

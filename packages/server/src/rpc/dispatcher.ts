@@ -5,14 +5,17 @@
  * schema)? → the entry's `authorise` → its `run` with the grant, under the
  * call's time limit. The decision (allow when a grant was made, deny
  * otherwise), the targets and the reason go into the audit line here — no
- * handler can skip the check or misreport it.
+ * handler can skip the check or misreport it. Lines of calls made before
+ * authentication (bar the successful proof) go through the refusal log's
+ * rate limit: a peer without the key cannot fill the disk with them.
  */
 import { JSONRPCServer, type JSONRPCRequest, type JSONRPCResponse } from "json-rpc-2.0";
 import { JSONRPC_CODES, METHODS, PROGRESS_METHOD, isMethodName, validateParams, type MethodName } from "@machina/protocol";
 import type { Allow, Caller, Grant, Refusal, RunContext } from "../capability/capability-module.js";
 import type { MethodBinding } from "../capability/registry.js";
 import { Fault, InvalidParamsFault, PolicyDeniedFault, TimeoutFault } from "../faults.js";
-import type { AuditLog } from "../audit.js";
+import type { AuditLog, AuditRecord } from "../audit.js";
+import type { RefusalLog } from "../refusal-log.js";
 import type { Logger } from "../logger.js";
 import { toWireError, wireError } from "./wire-errors.js";
 
@@ -43,6 +46,8 @@ export interface DispatcherOptions {
   runtime(module: string): unknown;
   logger: Logger;
   audit: AuditLog;
+  /** Where the lines of calls made before authentication go (rate-limited). */
+  refusals: RefusalLog;
   callTimeoutMs: number;
 }
 
@@ -73,6 +78,7 @@ export class Dispatcher {
   /** Handles one well-formed request object; answers the response, or null for a notification. */
   async dispatch(request: JSONRPCRequest, caller: DispatchCaller): Promise<JSONRPCResponse | null> {
     const started = process.hrtime.bigint();
+    const wasAuthenticated = caller.handshake.authenticated;
     const state: CallState = { caller, targets: [], granted: false, id: request.id };
     let response: JSONRPCResponse | null;
     try {
@@ -83,7 +89,7 @@ export class Dispatcher {
     }
     const error = response && "error" in response ? response.error : undefined;
     const kind = error ? String((error.data as { kind?: string } | undefined)?.kind ?? "internal") : "ok";
-    this.options.audit.write({
+    const record: AuditRecord = {
       session: caller.id,
       peer: caller.peer,
       method: isMethodName(request.method) ? request.method : String(request.method).slice(0, 100),
@@ -92,7 +98,17 @@ export class Dispatcher {
       outcome: kind,
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
       ...(state.refusal !== undefined ? { reason: state.refusal } : error ? { reason: error.message.slice(0, 300) } : {}),
-    });
+    };
+    if (wasAuthenticated || caller.handshake.authenticated) {
+      this.options.audit.write(record);
+    } else {
+      this.options.refusals.record({
+        reason: `before authentication: ${kind}`,
+        peer: caller.peer,
+        audit: record,
+        summary: (count, uid, seconds) => `${count} more calls before authentication from uid ${uid} answered ${kind} in the last ${seconds} s`,
+      });
+    }
     return response;
   }
 

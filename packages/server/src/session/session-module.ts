@@ -18,7 +18,7 @@ import {
   serverProof,
   type ResultOf,
 } from "@machina/protocol";
-import { allow, defineModule, methodsOf, type ModuleStartContext } from "../capability/capability-module.js";
+import { allow, defineModule, methodsOf, type Caller, type ModuleStartContext } from "../capability/capability-module.js";
 import { Fault, InvalidParamsFault } from "../faults.js";
 import type { Logger } from "../logger.js";
 import { AuthThrottle } from "./auth-throttle.js";
@@ -33,11 +33,17 @@ export class SessionRuntime {
     /** The shared key, or null when the daemon runs without one (insecure, loudly warned). */
     readonly key: Uint8Array | null,
     readonly logger: Logger,
-    readonly discover: () => unknown,
+    readonly discover: (detail: "full" | "names") => unknown,
   ) {}
 }
 
 const on = methodsOf<SessionSection, SessionRuntime>();
+
+/** A connection that proved the key while another session holds the slot: `busy`, and it ends. */
+function busy(caller: Caller): never {
+  caller.closeAfterThisReply();
+  throw new Fault("busy", "another client is connected; machinad serves one session at a time", {});
+}
 const always = { granted: () => true, resources: () => undefined };
 
 export const sessionModule = defineModule({
@@ -46,7 +52,7 @@ export const sessionModule = defineModule({
   parse: (): SessionSection => ({}),
   explain: () => [],
   capabilities: { session: always, discover: always },
-  start: (ctx: ModuleStartContext) => new SessionRuntime(ctx.options.serverName, ctx.options.key, ctx.logger, () => ctx.discover()),
+  start: (ctx: ModuleStartContext) => new SessionRuntime(ctx.options.serverName, ctx.options.key, ctx.logger, (detail) => ctx.discover(detail)),
   methods: [
     on({
       method: "session.hello",
@@ -63,6 +69,7 @@ export const sessionModule = defineModule({
         if (!clientNonce) throw new InvalidParamsFault(`nonce must be ${NONCE_BYTES} bytes in base64`, { param: "/nonce" });
         const serverNonce = newNonce();
         if (runtime.key === null) {
+          if (!handshake.claimSession()) busy(caller);
           runtime.logger.warn(`session ${caller.id}: accepted WITHOUT authentication (--insecure-no-secret)`);
           handshake.complete();
           return { protocol: PROTOCOL_VERSION, server: runtime.serverName, nonce: encodeBase64(serverNonce), auth: "none" as const };
@@ -74,25 +81,24 @@ export const sessionModule = defineModule({
     on({
       method: "session.authenticate",
       targets: () => [],
-      // The proof is the authorisation: a wrong one is refused (auth-failed) and ends the connection.
-      authorise: async ({ proof }, { caller, runtime }) => {
+      // The proof is the authorisation: a wrong one is refused (auth-failed) and ends the connection,
+      // whose place among those waiting to authenticate stays taken for its uid's penalty (see
+      // auth-throttle.ts). Nothing delays a proof: the right one is answered at once, whatever
+      // wrong ones other connections sent. A right proof takes the one session slot, or is told busy.
+      authorise: ({ proof }, { caller, runtime }) => {
         const handshake = caller.handshake;
         if (handshake.authenticated) throw new InvalidParamsFault("this session is already authenticated");
         const challenge = handshake.challenge;
         if (!challenge || !runtime.key) throw new InvalidParamsFault("call session.hello first");
-        await runtime.throttle.wait();
         const given = decodeBase64(proof, PROOF_BYTES);
         if (!given || !proofsEqual(given, clientProof(runtime.key, challenge.client, challenge.server))) {
-          runtime.throttle.failure();
-          const { pid, uid, gid } = caller.peer;
-          runtime.logger.warn(`session ${caller.id}: authentication failed (pid ${pid}, uid ${uid}, gid ${gid})`);
-          caller.closeAfterThisReply();
+          caller.failedProof(runtime.throttle.failure(caller.peer.uid));
           throw new Fault("auth-failed", "authentication failed", {});
         }
+        if (!handshake.claimSession()) busy(caller);
         return allow({ key: runtime.key, challenge });
       },
-      run: ({ value: { key, challenge } }, { caller, runtime }) => {
-        runtime.throttle.success();
+      run: ({ value: { key, challenge } }, { caller }) => {
         caller.handshake.complete();
         return { proof: encodeBase64(serverProof(key, challenge.client, challenge.server)) };
       },
@@ -101,7 +107,9 @@ export const sessionModule = defineModule({
       method: "rpc.discover",
       targets: () => [],
       authorise: () => allow(null),
-      run: (_grant, { runtime }) => runtime.discover() as ResultOf<"rpc.discover">,
+      // Before authentication, the names only: [clients] admits peers by uid, key or not, and the
+      // policy's files, node patterns and command rules are for the holder of the key.
+      run: (_grant, { runtime, caller }) => runtime.discover(caller.handshake.authenticated ? "full" : "names") as ResultOf<"rpc.discover">,
     }),
   ],
 });

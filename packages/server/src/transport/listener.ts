@@ -8,6 +8,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { resolveGroupId, resolveUserId } from "@machina/peercred";
+import { LISTEN_BACKLOG } from "../limits.js";
 
 export class ListenerError extends Error {
   constructor(message: string) {
@@ -40,7 +41,8 @@ export function socketActivated(env: NodeJS.ProcessEnv): boolean {
 
 export async function listen(options: ListenOptions): Promise<Listener> {
   const env = options.env ?? process.env;
-  const server = net.createServer({ pauseOnConnect: false });
+  // Accepted paused: a refused peer is never read from (a Session resumes its socket).
+  const server = net.createServer({ pauseOnConnect: true });
   if (socketActivated(env)) {
     // Keep children from inheriting the activation protocol.
     delete env.LISTEN_PID;
@@ -48,7 +50,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     delete env.LISTEN_FDNAMES;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ fd: SD_LISTEN_FDS_START }, () => resolve());
+      server.listen({ fd: SD_LISTEN_FDS_START, backlog: LISTEN_BACKLOG }, () => resolve());
     });
     return { server, activated: true, describe: `socket-activated fd ${SD_LISTEN_FDS_START}` };
   }
@@ -64,7 +66,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) => reject(new ListenerError(`cannot listen on ${socketPath}: ${e.code ?? e.message}`)));
-      server.listen(socketPath, () => resolve());
+      server.listen({ path: socketPath, backlog: LISTEN_BACKLOG }, () => resolve());
     });
   } finally {
     process.umask(oldMask);

@@ -3,6 +3,11 @@
  * Lines are handled strictly one after another, so a pipelining client still
  * gets `set` … `save` in the order it sent them. A framing or JSON error is
  * answered and then the connection is closed — never the daemon.
+ *
+ * A connection becomes the daemon's session only when it proves the key
+ * (`claim`); until then it is one of the connections waiting to authenticate,
+ * with the pre-authentication deadline and at most MAX_REQUESTS_BEFORE_AUTH
+ * requests.
  */
 import type net from "node:net";
 import type { JSONRPCRequest, JSONRPCResponse } from "json-rpc-2.0";
@@ -15,6 +20,15 @@ import type { Logger } from "../logger.js";
 
 /** Most requests one batch may hold. */
 export const MAX_BATCH = 256;
+/**
+ * Most requests a connection may send before it has authenticated (the
+ * handshake takes two; a client may also ask rpc.discover): a line that would
+ * go beyond them — one request, or a whole batch, counted in full — is not
+ * run; the connection is answered `unauthenticated` and closed. So a peer
+ * without the key cannot keep the daemon busy answering refusals on one
+ * connection.
+ */
+export const MAX_REQUESTS_BEFORE_AUTH = 64;
 /** Lines waiting in the FIFO before we stop reading from the socket. */
 const MAX_QUEUED = 1024;
 /** Longest time answers are held back to leave in one write (see send()). */
@@ -28,9 +42,16 @@ export interface SessionOptions {
   logger: Logger;
   maxLineBytes: number;
   authTimeoutMs: number;
-  /** Called once, when the peer has authenticated. */
+  /**
+   * The peer proved the key: takes the daemon's one session slot for this
+   * connection. False when another session holds it (the peer is told `busy`).
+   */
+  claim(session: Session): boolean;
+  /** Called once, when the peer has authenticated and holds the session slot. */
   onAuthenticated(session: Session): void;
-  /** Called once, when the connection is gone. */
+  /** A wrong proof: the connection closes after its answer; its place stays taken for `penaltyMs`. */
+  onFailedProof(session: Session, penaltyMs: number): void;
+  /** Called once, when the connection is gone (after its pending calls). */
   onClose(session: Session): void;
 }
 
@@ -45,6 +66,7 @@ export class Session implements DispatchCaller {
   private queued = 0;
   private closeAfterReply = false;
   private authTimer: NodeJS.Timeout | undefined;
+  private requestsBeforeAuth = 0;
   /** True while answers are being collected into one write (see send()), and since when. */
   private corked = false;
   private corkedAt = 0;
@@ -54,9 +76,12 @@ export class Session implements DispatchCaller {
     this.peer = options.peer;
     this.socket = options.socket;
     this.decoder = new LineDecoder(options.maxLineBytes);
-    this.handshake = new Handshake(() => {
-      clearTimeout(this.authTimer);
-      options.onAuthenticated(this);
+    this.handshake = new Handshake({
+      claim: () => options.claim(this),
+      authenticated: () => {
+        clearTimeout(this.authTimer);
+        options.onAuthenticated(this);
+      },
     });
     this.authTimer = setTimeout(() => {
       if (!this.handshake.authenticated) {
@@ -66,11 +91,19 @@ export class Session implements DispatchCaller {
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
     this.socket.on("error", () => undefined);
     this.socket.on("close", () => this.onSocketClose());
+    // The listener accepts paused (refused peers are never read from).
+    this.socket.resume();
   }
 
-  /** Closes the connection once the current reply has been sent (after a failed proof). */
+  /** Closes the connection once the current reply has been sent. */
   closeAfterThisReply(): void {
     this.closeAfterReply = true;
+  }
+
+  /** A wrong proof: closes the connection after this reply; the daemon holds its place for the penalty. */
+  failedProof(penaltyMs: number): void {
+    this.closeAfterReply = true;
+    this.options.onFailedProof(this, penaltyMs);
   }
 
   /** Sends a JSON-RPC notification (e.g. `progress`) on this connection; dropped once it is closed. */
@@ -109,7 +142,8 @@ export class Session implements DispatchCaller {
       lines = this.decoder.push(chunk);
     } catch (e) {
       if (e instanceof FramingError) {
-        this.options.logger.info(`session ${this.id}: ${e.message}; closing`);
+        // Only the session's own framing errors are worth a line; a peer without the key could write one per connection.
+        this.options.logger[this.handshake.authenticated ? "info" : "debug"](`session ${this.id}: ${e.message}; closing`);
         this.send(e.reason === "line-too-long" ? invalidRequestResponse(null, e.message) : parseErrorResponse(e.message));
         this.end();
         return;
@@ -145,6 +179,7 @@ export class Session implements DispatchCaller {
       this.end();
       return;
     }
+    if (!this.withinPreAuthLimit(Array.isArray(message) ? message.length : 1)) return;
     if (Array.isArray(message)) {
       if (message.length === 0) return this.send(invalidRequestResponse(null, "empty batch"));
       if (message.length > MAX_BATCH) return this.send(invalidRequestResponse(null, `batch of more than ${MAX_BATCH} requests`));
@@ -163,6 +198,19 @@ export class Session implements DispatchCaller {
       if (r) this.send(r);
     }
     if (this.closeAfterReply) this.end();
+  }
+
+  /**
+   * Counts `n` requests (a line: one, or a whole batch) made before
+   * authenticating; past the limit the connection is answered
+   * `unauthenticated` and ended, and false is answered: none of them is run.
+   */
+  private withinPreAuthLimit(n: number): boolean {
+    if (this.handshake.authenticated) return true;
+    this.requestsBeforeAuth += Math.max(1, n);
+    if (this.requestsBeforeAuth <= MAX_REQUESTS_BEFORE_AUTH) return true;
+    this.fail("unauthenticated", `more than ${MAX_REQUESTS_BEFORE_AUTH} requests before authenticating; closing`, {});
+    return false;
   }
 
   private async handleRequest(message: unknown): Promise<JSONRPCResponse | null> {
