@@ -17,17 +17,24 @@ export interface ChildOutcome {
 }
 
 /**
- * Runs `source` as an ES module (`node --input-type=module -e`) and waits for it, killing it
- * after `timeoutMs`. The script should print its findings (for example one JSON line) to stdout.
+ * Runs `source` as an ES module (read from stdin: it may be longer than a command-line argument
+ * may be) and waits for it, killing it after `timeoutMs`. The script should print its findings
+ * (for example one JSON line) to stdout.
  */
 export function runChildScript(source: string, timeoutMs = 20_000): ChildOutcome {
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", source], {
+  const r = spawnSync(process.execPath, ["--input-type=module"], {
+    input: source,
+    // glibc fills freed memory with this byte, so reading freed memory (a use after free in
+    // libaugeas) crashes every time instead of only when the memory was reused.
+    env: { ...process.env, MALLOC_PERTURB_: "165" },
     encoding: "utf8",
     timeout: timeoutMs,
     killSignal: "SIGKILL",
     maxBuffer: 16 * 2 ** 20,
   });
-  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
+  // A child that could not be started at all is reported as a failure, never as a clean exit.
+  const timedOut = r.error !== undefined && "code" in r.error && r.error.code === "ETIMEDOUT";
+  if (r.error !== undefined && !timedOut) throw r.error;
   return { status: r.status, signal: r.signal, timedOut, stdout: r.stdout, stderr: r.stderr };
 }
 
