@@ -5,6 +5,7 @@ import { native, type NativeHandle } from "./native.js";
 import { toInitArguments, type AugeasOptions } from "./options.js";
 import { checkLabel, checkNullablePath, checkPath } from "./path-limits.js";
 import type { DefnodeResult, Span } from "./results.js";
+import { checkDefnodeExpression, checkMoveOrCopy, checkRename } from "./tree-guards.js";
 
 // Codes the addon uses when libaugeas failed without an error code; for
 // these the per-file problems are the whole story, so they make the message.
@@ -29,9 +30,10 @@ function withFiles(error: unknown, operation: string, files: FileError[]): unkno
  * An open libaugeas handle. Not thread-safe, and libaugeas keeps
  * process-wide regex state: use every instance from one thread only.
  *
- * Path expressions are checked against the limits in path-limits.ts before
- * libaugeas sees them: longer or deeper ones crash or stall libaugeas 1.14.
- * Refusals are AugeasErrors with code EGUARD.
+ * Path expressions are checked against the limits in path-limits.ts, and
+ * mv, cp, rename and defnode against the guards in
+ * tree-guards.ts, before libaugeas sees them: those inputs crash or stall
+ * libaugeas 1.14. Refusals are AugeasErrors (EGUARD, EMVDESC, ECPDESC).
  */
 export class Augeas {
   #handle: NativeHandle | null;
@@ -98,21 +100,27 @@ export class Augeas {
   mv(src: string, dst: string): void {
     checkPath(src, "src");
     checkPath(dst, "dst");
-    this.#open().mv(src, dst);
+    const handle = this.#open();
+    checkMoveOrCopy(handle, "mv", src, dst);
+    handle.mv(src, dst);
   }
 
   /** Copies the one node matching `src` to `dst` (replacing it, or creating it). */
   cp(src: string, dst: string): void {
     checkPath(src, "src");
     checkPath(dst, "dst");
-    this.#open().cp(src, dst);
+    const handle = this.#open();
+    checkMoveOrCopy(handle, "cp", src, dst);
+    handle.cp(src, dst);
   }
 
   /** Relabels every node matching `path`; returns how many. */
   rename(path: string, label: string): number {
     checkPath(path, "path");
     checkLabel(label, "label");
-    return this.#open().rename(path, label);
+    const handle = this.#open();
+    checkRename(handle, path);
+    return handle.rename(path, label);
   }
 
   /** Removes every node matching `path` and its descendants; returns how many nodes went. */
@@ -226,7 +234,9 @@ export class Augeas {
     checkString(name, "name");
     checkPath(expr, "expr");
     checkNullableString(value, "value");
-    return this.#open().defnode(name, expr, value);
+    const handle = this.#open();
+    checkDefnodeExpression(handle, expr);
+    return handle.defnode(name, expr, value);
   }
 
   /** Parses the value of `node` with `lens` into the tree at `path`. */

@@ -43,7 +43,9 @@ export interface AugeasErrorInit {
  * when libaugeas failed without setting one, `ESAVE` (save), `ELOAD` (load,
  * loadFile), `ETEXT` (textStore, textRetrieve) or `EFAILED` (anything else).
  * `EGUARD` is a call the binding refused without calling libaugeas, because
- * libaugeas 1.14 would crash or stall on it (README.md, "Guards").
+ * libaugeas 1.14 would crash or stall on it (README.md, "Guards"); so are
+ * `EMVDESC`/`ECPDESC` when `mv`/`cp` would put a node onto itself, its
+ * ancestor or its descendant.
  */
 export class AugeasError extends Error {
   readonly code: string;

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { tmpdir } from "node:os";
 import { Augeas, AugeasError, GUARD_CODE, MAX_PATH_BYTES, MAX_PATH_NESTING, MAX_PATH_STEPS } from "#src/index.js";
+import { SCRATCH_VARIABLE } from "#src/tree-guards.js";
 import { describeOutcome, packageUrl, runChildScript } from "./child-script.test-support.js";
 
-// Every call below used to crash libaugeas 1.14 (SIGSEGV) or stall it. Each runs in a child process on a fresh handle, so a
+// Every call below used to crash libaugeas 1.14 (SIGSEGV, SIGABRT from a double free or an
+// assertion), hang it, or corrupt its tree. Each runs in a child process on a fresh handle, so a
 // regression shows as that child dying or timing out rather than the test runner. After the call
 // the child walks the whole tree and closes the handle, which is where a corrupted tree crashes.
 
@@ -64,6 +66,91 @@ function assertRefused(report: Report, code: string, message: RegExp): void {
   assert.equal(report.rootLabel, null, "the root still has no label");
 }
 
+describe("mv and cp guards", () => {
+  // Before the guard: SIGSEGV.
+  test("mv of the root is refused", () => {
+    const report = runGuarded(`aug.set("/a/b", "x"); aug.mv("/", "/a/c");`);
+    assertRefused(report, "EMVDESC", /source is the root node/);
+  });
+
+  // Before the guard: "double free or corruption (fasttop)", SIGABRT.
+  test("mv onto the parent is refused", () => {
+    const report = runGuarded(`aug.set("/a/b", "x"); aug.mv("/a/b", "/a");`);
+    assertRefused(report, "EMVDESC", /destination \/a contains the source \/a\/b/);
+    assert.ok(report.nodes >= 2);
+  });
+
+  // Before the guard: "malloc_consolidate(): invalid chunk size", SIGABRT. The destination is a
+  // path expression: the guard compares the nodes both sides select, not the text.
+  test("mv onto an ancestor written as a path expression is refused", () => {
+    const report = runGuarded(`aug.set("/a/b/c", "x"); aug.mv("/a/b/c", "/a/b/c/../..");`);
+    assertRefused(report, "EMVDESC", /destination \/a contains the source \/a\/b\/c/);
+  });
+
+  // Before the guard: "double free or corruption (fasttop)", SIGABRT.
+  test("mv onto the root is refused", () => {
+    const report = runGuarded(`aug.set("/a", "x"); aug.mv("/a", "/");`);
+    assertRefused(report, "EMVDESC", /destination is the root node/);
+  });
+
+  // libaugeas refuses this one itself (EMVDESC); the guard now answers first, the same way.
+  test("mv into its own descendant and onto itself are refused", () => {
+    assertRefused(runGuarded(`aug.set("/a/b", "x"); aug.mv("/a", "/a/b");`), "EMVDESC", /destination \/a\/b is inside the source \/a/);
+    assertRefused(runGuarded(`aug.set("/a/b", "x"); aug.mv("/a", "/a");`), "EMVDESC", /is the source node itself/);
+  });
+
+  // Before the guard: endless loop (the child is killed after the timeout).
+  test("cp of the root is refused", () => {
+    const report = runGuarded(`aug.set("/a", "x"); aug.cp("/", "/a");`);
+    assertRefused(report, "ECPDESC", /source is the root node/);
+  });
+
+  // Before the guard: the copy "succeeds", then walking the tree afterwards hits freed memory
+  // (SIGSEGV).
+  test("cp onto the parent is refused", () => {
+    const report = runGuarded(`aug.set("/a/b/c", "x"); aug.cp("/a/b", "/a");`);
+    assertRefused(report, "ECPDESC", /destination \/a contains the source \/a\/b/);
+  });
+
+  // Before the guard: no crash, but the whole tree (/augeas and /files included) was replaced
+  // by the copy of /a.
+  test("cp onto the root is refused and the tree stays whole", () => {
+    const report = runGuarded(`aug.set("/a", "x"); aug.cp("/a", "/");`);
+    assertRefused(report, "ECPDESC", /destination is the root node/);
+    assert.ok(report.nodes > 5, `tree kept (${report.nodes} nodes)`);
+  });
+
+  // libaugeas refuses these itself (ECPDESC); the guard now answers first, the same way.
+  test("cp onto itself and into its own descendant are refused", () => {
+    assertRefused(runGuarded(`aug.set("/a/b", "x"); aug.cp("/a", "/a");`), "ECPDESC", /is the source node itself/);
+    assertRefused(runGuarded(`aug.set("/a/b", "x"); aug.cp("/a", "/a/b");`), "ECPDESC", /destination \/a\/b is inside the source \/a/);
+    // A destination that does not exist yet is left to libaugeas, which refuses it the same way.
+    assertRefused(runGuarded(`aug.set("/a/b", "x"); aug.cp("/a", "/a/b/c");`), "ECPDESC", /Cannot copy node into its descendant/);
+  });
+});
+
+describe("rename guard", () => {
+  // Before the guard: no crash, but libaugeas returned 1 and the root node got the label "x".
+  test("rename of the root is refused", () => {
+    assertRefused(runGuarded(`return aug.rename("/", "x");`), "EGUARD", /selects the root node/);
+  });
+
+  test("rename of a selection that includes the root through a variable is refused", () => {
+    assertRefused(runGuarded(`aug.set("/a", "1"); aug.defvar("r", "/"); return aug.rename("$r | /a", "x");`), "EGUARD", /selects the root node/);
+  });
+});
+
+describe("defnode guard", () => {
+  // Before the guard, each aborted the process: "pathx.c:2893: pathx_first: Assertion
+  // `v->tag == T_NODESET' failed." (SIGABRT).
+  for (const expr of ["1+1", "'text'", "count(/a)", "/a = 'x'", "$n"]) {
+    test(`defnode over ${expr}, which is not a node set, is refused`, () => {
+      const report = runGuarded(`aug.defvar("n", "1"); return aug.defnode("x", ${JSON.stringify(expr)}, "v");`);
+      assertRefused(report, "EGUARD", /is not an expression that selects nodes/);
+    });
+  }
+});
+
 describe("path limits", () => {
   // Before the guard: SIGSEGV (stack overflow in libaugeas' recursive parser) in a worker with
   // a 1 MiB stack; 15 KB, so within the length limit.
@@ -119,6 +206,41 @@ describe("what the guards let through", () => {
       }
       assert.throws(() => aug.insert("/t/*[1]", "x".repeat(MAX_PATH_BYTES + 1)), { code: "EGUARD" });
       assert.throws(() => aug.rename("/t/*[1]", "x".repeat(MAX_PATH_BYTES + 1)), { code: "EGUARD" });
+    } finally {
+      aug.close();
+    }
+  });
+
+  test("mv and cp between unrelated nodes still work, path expressions included", () => {
+    const aug = open();
+    try {
+      aug.set("/a/b", "1");
+      aug.set("/a/c/d", "2");
+      // A shared prefix that stops short of a `/` is not an ancestor.
+      aug.mv("/a/b", "/a/bc");
+      assert.equal(aug.get("/a/bc"), "1");
+      aug.cp("/a/c", "/a/bc/copy");
+      assert.equal(aug.get("/a/bc/copy/d"), "2");
+      aug.mv("/a/*[label() = 'c']", "/a/bc/copy/..");
+      assert.equal(aug.get("/a/bc/d"), "2");
+      assert.deepEqual(aug.match("/a/c"), []);
+      assert.throws(() => aug.mv("/nothing", "/a"), { code: "ENOMATCH" });
+      aug.set("/a/e", "3");
+      assert.throws(() => aug.cp("/a/*", "/z"), { code: "EMMATCH" });
+    } finally {
+      aug.close();
+    }
+  });
+
+  test("rename and defnode keep working and leave no trace of the guards", () => {
+    const aug = open();
+    try {
+      aug.set("/a/x", "1");
+      aug.set("/a/x[2]", "2");
+      assert.equal(aug.rename("/a/x", "y"), 2);
+      assert.deepEqual(aug.match(`/augeas/variables/${SCRATCH_VARIABLE}`), []);
+      assert.deepEqual(aug.defnode("n", "/a/new", "v"), { count: 1, created: true });
+      assert.equal(aug.get("$n"), "v");
     } finally {
       aug.close();
     }
