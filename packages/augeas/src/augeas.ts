@@ -3,9 +3,9 @@ import { AugeasError, type FileError } from "./errors.js";
 import { readFileErrors, summarize } from "./file-errors.js";
 import { native, type NativeHandle } from "./native.js";
 import { toInitArguments, type AugeasOptions } from "./options.js";
-import { checkLabel, checkNullablePath, checkPath } from "./path-limits.js";
+import { checkLabel, checkNullablePath, checkPath, pathLimitProblem } from "./path-limits.js";
 import type { DefnodeResult, Span } from "./results.js";
-import { checkDefnodeExpression, checkMoveOrCopy, checkRename } from "./tree-guards.js";
+import { checkContextValue, checkDefnodeExpression, checkMoveOrCopy, checkRename } from "./tree-guards.js";
 
 // Codes the addon uses when libaugeas failed without an error code; for
 // these the per-file problems are the whole story, so they make the message.
@@ -31,7 +31,7 @@ function withFiles(error: unknown, operation: string, files: FileError[]): unkno
  * process-wide regex state: use every instance from one thread only.
  *
  * Path expressions are checked against the limits in path-limits.ts, and
- * mv, cp, rename and defnode against the guards in
+ * mv, cp, rename, defnode and set of /augeas/context against the guards in
  * tree-guards.ts, before libaugeas sees them: those inputs crash or stall
  * libaugeas 1.14. Refusals are AugeasErrors (EGUARD, EMVDESC, ECPDESC).
  */
@@ -71,7 +71,10 @@ export class Augeas {
   set(path: string, value: string | null): void {
     checkPath(path, "path");
     checkNullableString(value, "value");
-    this.#open().set(path, value);
+    const handle = this.#open();
+    // Only a value that could not pass as a path needs to be kept off /augeas/context.
+    if (value !== null && pathLimitProblem(value) !== undefined) checkContextValue(handle, path, value);
+    handle.set(path, value);
   }
 
   /** Sets `sub` (relative, or the nodes themselves if null) under every node matching `base`; returns how many. */

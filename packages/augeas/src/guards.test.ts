@@ -175,6 +175,13 @@ describe("path limits", () => {
     assertRefused(report, "EGUARD", /has 8000 '\/' steps/);
   });
 
+  // Before the guard: SIGSEGV on the next call, whatever it is: libaugeas parses the value of
+  // /augeas/context as a path at the start of every call.
+  test("a value for /augeas/context beyond the path limits is refused", () => {
+    const deep = "/a" + "[a".repeat(100_000) + "]".repeat(100_000);
+    const report = runGuarded(`aug.set("/augeas/context", ${JSON.stringify(deep)}); return aug.get("/x");`);
+    assertRefused(report, "EGUARD", /value for \/augeas\/context/);
+  });
 });
 
 // The guards must not get in the way of ordinary calls; these run in-process.
@@ -232,7 +239,7 @@ describe("what the guards let through", () => {
     }
   });
 
-  test("rename and defnode keep working and leave no trace of the guards", () => {
+  test("rename, defnode and set keep working and leave no trace of the guards", () => {
     const aug = open();
     try {
       aug.set("/a/x", "1");
@@ -241,6 +248,12 @@ describe("what the guards let through", () => {
       assert.deepEqual(aug.match(`/augeas/variables/${SCRATCH_VARIABLE}`), []);
       assert.deepEqual(aug.defnode("n", "/a/new", "v"), { count: 1, created: true });
       assert.equal(aug.get("$n"), "v");
+      // Long values are fine anywhere but /augeas/context.
+      const deep = "[".repeat(MAX_PATH_NESTING + 1);
+      aug.set("/a/long", deep);
+      assert.equal(aug.get("/a/long"), deep);
+      aug.set("/augeas/context", "/a");
+      assert.equal(aug.get("y[2]"), "2");
     } finally {
       aug.close();
     }

@@ -4,6 +4,7 @@
 // they are written. README.md ("Guards") lists what each one refuses and why.
 import { AugeasError, guardError } from "./errors.js";
 import type { NativeHandle } from "./native.js";
+import { pathLimitProblem } from "./path-limits.js";
 
 /** What an expression that must select one node (mv/cp's source and destination) selects. */
 type OneNode =
@@ -101,4 +102,18 @@ export function checkDefnodeExpression(handle: NativeHandle, expr: string): void
     }
     throw error;
   }
+}
+
+const CONTEXT = "/augeas/context";
+
+/**
+ * set: libaugeas parses the value of /augeas/context as a path expression at the start of every
+ * later call, so a value beyond the path limits there would crash the next call, whatever it is.
+ * Called only for such values: refuses (EGUARD) them when `path` is /augeas/context, or would
+ * create it (nothing matches `path` and /augeas/context does not exist).
+ */
+export function checkContextValue(handle: NativeHandle, path: string, value: string): void {
+  const targets = handle.match(path);
+  const refused = targets.includes(CONTEXT) || (targets.length === 0 && handle.match(CONTEXT).length === 0);
+  if (refused) throw guardError(`set ${path}: a value for ${CONTEXT} must be a path within the limits; this one ${pathLimitProblem(value) ?? "is not"}`);
 }
