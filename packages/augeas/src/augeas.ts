@@ -3,7 +3,9 @@ import { AugeasError, type FileError } from "./errors.js";
 import { readFileErrors, summarize } from "./file-errors.js";
 import { native, type NativeHandle } from "./native.js";
 import { toInitArguments, type AugeasOptions } from "./options.js";
+import { checkLabel, checkNullablePath, checkPath, pathLimitProblem } from "./path-limits.js";
 import type { DefnodeResult, Span } from "./results.js";
+import { checkContextValue, checkDefnodeExpression, checkMoveOrCopy, checkRename } from "./tree-guards.js";
 
 // Codes the addon uses when libaugeas failed without an error code; for
 // these the per-file problems are the whole story, so they make the message.
@@ -27,6 +29,11 @@ function withFiles(error: unknown, operation: string, files: FileError[]): unkno
 /**
  * An open libaugeas handle. Not thread-safe, and libaugeas keeps
  * process-wide regex state: use every instance from one thread only.
+ *
+ * Path expressions are checked against the limits in path-limits.ts, and
+ * mv, cp, rename, defnode and set of /augeas/context against the guards in
+ * tree-guards.ts, before libaugeas sees them: those inputs crash or stall
+ * libaugeas 1.14. Refusals are AugeasErrors (EGUARD, EMVDESC, ECPDESC).
  */
 export class Augeas {
   #handle: NativeHandle | null;
@@ -50,67 +57,78 @@ export class Augeas {
 
   /** Value of the one node matching `path`: `null` if it has none, `undefined` if no node matches. */
   get(path: string): string | null | undefined {
-    checkString(path, "path");
+    checkPath(path, "path");
     return this.#open().get(path);
   }
 
   /** Label of the one node matching `path` (`null` for the root), `undefined` if none matches. */
   label(path: string): string | null | undefined {
-    checkString(path, "path");
+    checkPath(path, "path");
     return this.#open().label(path);
   }
 
   /** Sets (creating it and its ancestors if needed) the one node matching `path`. */
   set(path: string, value: string | null): void {
-    checkString(path, "path");
+    checkPath(path, "path");
     checkNullableString(value, "value");
-    this.#open().set(path, value);
+    const handle = this.#open();
+    // Only a value that could not pass as a path needs to be kept off /augeas/context.
+    if (value !== null && pathLimitProblem(value) !== undefined) checkContextValue(handle, path, value);
+    handle.set(path, value);
   }
 
   /** Sets `sub` (relative, or the nodes themselves if null) under every node matching `base`; returns how many. */
   setm(base: string, sub: string | null, value: string | null): number {
-    checkString(base, "base");
-    checkNullableString(sub, "sub");
+    checkPath(base, "base");
+    checkNullablePath(sub, "sub");
     checkNullableString(value, "value");
     return this.#open().setm(base, sub, value);
   }
 
   /** Fully qualified paths of all nodes matching `path`. */
   match(path: string): string[] {
-    checkString(path, "path");
+    checkPath(path, "path");
     return this.#open().match(path);
   }
 
   /** Inserts a sibling `label` after (or `before`) the one node matching `path`. */
   insert(path: string, label: string, before = false): void {
-    checkString(path, "path");
-    checkString(label, "label");
+    checkPath(path, "path");
+    checkLabel(label, "label");
     checkBoolean(before, "before");
     this.#open().insert(path, label, before);
   }
 
+  /** Moves the one node matching `src` to `dst` (replacing it, or creating it). */
   mv(src: string, dst: string): void {
-    checkString(src, "src");
-    checkString(dst, "dst");
-    this.#open().mv(src, dst);
+    checkPath(src, "src");
+    checkPath(dst, "dst");
+    const handle = this.#open();
+    checkMoveOrCopy(handle, "mv", src, dst);
+    handle.mv(src, dst);
   }
 
+  /** Copies the one node matching `src` to `dst` (replacing it, or creating it). */
   cp(src: string, dst: string): void {
-    checkString(src, "src");
-    checkString(dst, "dst");
-    this.#open().cp(src, dst);
+    checkPath(src, "src");
+    checkPath(dst, "dst");
+    const handle = this.#open();
+    checkMoveOrCopy(handle, "cp", src, dst);
+    handle.cp(src, dst);
   }
 
   /** Relabels every node matching `path`; returns how many. */
   rename(path: string, label: string): number {
-    checkString(path, "path");
-    checkString(label, "label");
-    return this.#open().rename(path, label);
+    checkPath(path, "path");
+    checkLabel(label, "label");
+    const handle = this.#open();
+    checkRename(handle, path);
+    return handle.rename(path, label);
   }
 
   /** Removes every node matching `path` and its descendants; returns how many nodes went. */
   rm(path: string): number {
-    checkString(path, "path");
+    checkPath(path, "path");
     return this.#open().rm(path);
   }
 
@@ -169,7 +187,7 @@ export class Augeas {
 
   /** The text `save` would write for the file owning `path` (nothing is written), or null if no file owns it. */
   preview(path: string): string | null {
-    checkString(path, "path");
+    checkPath(path, "path");
     const handle = this.#open();
     if (this.#spans) {
       // libaugeas 1.14's aug_preview fails on trees loaded with span info
@@ -186,7 +204,7 @@ export class Augeas {
 
   /** Path of the top node (under /files) of the file owning `path`, or null. */
   source(path: string): string | null {
-    checkString(path, "path");
+    checkPath(path, "path");
     return this.#fileNode(this.#open(), path);
   }
 
@@ -203,30 +221,32 @@ export class Augeas {
 
   /** Where the node came from in its file; ENOSPAN unless opened with `enableSpan`. */
   span(path: string): Span {
-    checkString(path, "path");
+    checkPath(path, "path");
     return this.#open().span(path);
   }
 
   /** Defines `$name` as `expr` (null removes it); returns its node count, 0 for non-nodesets. */
   defvar(name: string, expr: string | null): number {
     checkString(name, "name");
-    checkNullableString(expr, "expr");
+    checkNullablePath(expr, "expr");
     return this.#open().defvar(name, expr);
   }
 
   /** Defines `$name` as the nodeset `expr`, creating one node with `value` if it is empty. */
   defnode(name: string, expr: string, value: string | null): DefnodeResult {
     checkString(name, "name");
-    checkString(expr, "expr");
+    checkPath(expr, "expr");
     checkNullableString(value, "value");
-    return this.#open().defnode(name, expr, value);
+    const handle = this.#open();
+    checkDefnodeExpression(handle, expr);
+    return handle.defnode(name, expr, value);
   }
 
   /** Parses the value of `node` with `lens` into the tree at `path`. */
   textStore(lens: string, node: string, path: string): void {
     checkString(lens, "lens");
-    checkString(node, "node");
-    checkString(path, "path");
+    checkPath(node, "node");
+    checkPath(path, "path");
     const handle = this.#open();
     try {
       handle.textStore(lens, node, path);
@@ -238,9 +258,9 @@ export class Augeas {
   /** Writes the tree at `path` back to text with `lens` (based on `nodeIn`'s text) into `nodeOut`. */
   textRetrieve(lens: string, nodeIn: string, path: string, nodeOut: string): void {
     checkString(lens, "lens");
-    checkString(nodeIn, "nodeIn");
-    checkString(path, "path");
-    checkString(nodeOut, "nodeOut");
+    checkPath(nodeIn, "nodeIn");
+    checkPath(path, "path");
+    checkPath(nodeOut, "nodeOut");
     const handle = this.#open();
     try {
       handle.textRetrieve(lens, nodeIn, path, nodeOut);

@@ -42,6 +42,10 @@ export interface AugeasErrorInit {
  * (`EPATHX`, `ENOMATCH`, `EMMATCH`, `ENOLENS`, `ELABEL`, `ENOSPAN`, ...), or,
  * when libaugeas failed without setting one, `ESAVE` (save), `ELOAD` (load,
  * loadFile), `ETEXT` (textStore, textRetrieve) or `EFAILED` (anything else).
+ * `EGUARD` is a call the binding refused without calling libaugeas, because
+ * libaugeas 1.14 would crash or stall on it (README.md, "Guards"); so are
+ * `EMVDESC`/`ECPDESC` when `mv`/`cp` would put a node onto itself, its
+ * ancestor or its descendant.
  */
 export class AugeasError extends Error {
   readonly code: string;
@@ -64,4 +68,11 @@ export class AugeasError extends Error {
     this.details = init.details;
     this.files = init.files ?? [];
   }
+}
+
+/** The code of a call the binding's own guards refused: libaugeas was not called. */
+export const GUARD_CODE = "EGUARD";
+
+export function guardError(message: string): AugeasError {
+  return new AugeasError({ code: GUARD_CODE, message });
 }

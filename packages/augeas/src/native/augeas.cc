@@ -4,7 +4,11 @@
 // sure that no JS input can crash the process and that nothing leaks.
 //
 // libaugeas is not thread-safe and keeps process-wide regex state, so the
-// caller must use every handle (and this addon) from one thread.
+// caller must use every handle (and this addon) from one thread at a time.
+// The addon is context-aware: each Node environment (the main thread, every
+// worker) gets its own exports and AddonData, and nothing here is static
+// and mutable, so it loads in worker threads; a worker terminated mid-call
+// is survived thanks to NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS (binding.gyp).
 
 #include <augeas.h>
 #include <napi.h>
