@@ -248,12 +248,17 @@ export class PolicyEngine {
   resolveReadable(tree: AugeasTree, path: string | AugeasPath): ReadResolution {
     const p = this.parse(path);
     this.checkPredicates(tree, p.steps);
+    return { canonical: p.canonical, nodes: this.readableMatches(tree, p.canonical) };
+  }
+
+  /** The readable nodes `canonical` matches; unreadable ones are invisible (never refused, never named). */
+  private readableMatches(tree: AugeasTree, canonical: string): string[] {
     const nodes: string[] = [];
-    for (const raw of tree.match(p.canonical)) {
+    for (const raw of tree.match(canonical)) {
       const ref = this.ref(raw);
       if (ref && this.allowed(ref.labels, "read")) nodes.push(ref.path);
     }
-    return { canonical: p.canonical, nodes };
+    return nodes;
   }
 
   /**
@@ -268,12 +273,7 @@ export class PolicyEngine {
     this.checkPredicates(tree, p.steps);
     // Unreadable nodes are invisible, as to match: left out rather than refused,
     // so an answer never depends on whether one exists (or names its label).
-    const nodes: string[] = [];
-    for (const raw of tree.match(p.canonical)) {
-      const ref = this.ref(raw);
-      if (ref && this.allowed(ref.labels, "read")) nodes.push(ref.path);
-    }
-    return { canonical: p.canonical, nodes };
+    return { canonical: p.canonical, nodes: this.readableMatches(tree, p.canonical) };
   }
 
   /**
