@@ -98,17 +98,22 @@ export function matchRelativeNodePath(pattern: NodePattern, relative: string): b
 export function matchSegments(segments: readonly PatternSegment[], labels: readonly string[]): boolean {
   let states = closure(segments, new Set([0]));
   for (const label of labels) {
-    const next = new Set<number>();
-    for (const s of states) {
-      const seg = segments[s];
-      if (!seg) continue;
-      if (seg.kind === "any") next.add(s);
-      else if (seg.kind === "one" || seg.label === label) next.add(s + 1);
-    }
-    states = closure(segments, next);
+    states = stepSegments(segments, states, label);
     if (states.size === 0) return false;
   }
   return states.has(segments.length);
+}
+
+/** The positions reached from `states` by reading one `label` (closed under `**` matching nothing). */
+export function stepSegments(segments: readonly PatternSegment[], states: Iterable<number>, label: string): Set<number> {
+  const next = new Set<number>();
+  for (const s of states) {
+    const seg = segments[s];
+    if (!seg) continue;
+    if (seg.kind === "any") next.add(s);
+    else if (seg.kind === "one" || seg.label === label) next.add(s + 1);
+  }
+  return closure(segments, next);
 }
 
 /** Adds the positions reachable by letting `**` match nothing. */

@@ -11,7 +11,7 @@
  * product exploration of the shape against the subset construction of the
  * union of patterns.
  */
-import { closure, type PatternSegment } from "./node-pattern.js";
+import { closure, stepSegments, type PatternSegment } from "./node-pattern.js";
 
 /** A label that equals no literal (labels never contain NUL). */
 const OTHER = "\u0000other";
@@ -22,17 +22,6 @@ function alphabet(shape: readonly PatternSegment[], patterns: PatternSet): strin
   const labels = new Set<string>([OTHER]);
   for (const seq of [shape, ...patterns]) for (const seg of seq) if (seg.kind === "label") labels.add(seg.label);
   return [...labels];
-}
-
-function stepSegments(segments: readonly PatternSegment[], states: Iterable<number>, label: string): Set<number> {
-  const next = new Set<number>();
-  for (const s of states) {
-    const seg = segments[s];
-    if (!seg) continue;
-    if (seg.kind === "any") next.add(s);
-    else if (seg.kind === "one" || seg.label === label) next.add(s + 1);
-  }
-  return closure(segments, next);
 }
 
 /** State of the union automaton: for each pattern, the set of positions reached. */
