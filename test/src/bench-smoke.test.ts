@@ -19,6 +19,8 @@ const FIELDS: Record<(typeof SCENARIOS)[number], string[]> = {
   "c.get": ["p50_us", "p99_us", "ops_per_s"],
   "binding.get": ["p50_us", "p99_us", "ops_per_s"],
   "binding.match": ["p50_us", "p99_us", "ops_per_s"],
+  "augeas.get.inprocess": ["p50_us", "p99_us", "ops_per_s"],
+  "augeas.get.host": ["p50_us", "p99_us", "ops_per_s"],
   "echo.rtt": ["p50_us", "p99_us", "ops_per_s"],
   "echo.pipelined": ["ops_per_s"],
   "broker.get.rtt": ["p50_us", "p99_us", "ops_per_s"],

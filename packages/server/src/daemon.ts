@@ -140,6 +140,7 @@ export class Daemon {
   /** Starts listening. */
   async start(): Promise<void> {
     const o = this.options;
+    await Promise.all(this.moduleRuntimes().flatMap((rt) => (rt.ready ? [rt.ready()] : [])));
     this.listener = await listen({ socketPath: o.socketPath, ...(o.user ? { user: o.user } : {}), ...(o.group ? { group: o.group } : {}), ...(o.env ? { env: o.env } : {}) });
     this.listener.server.on("connection", (socket) => this.accept(socket));
     if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`, { mode: 0o644 });
@@ -184,6 +185,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.listener?.server.close();
+      for (const rt of this.moduleRuntimes()) rt.stopping?.();
       for (const s of this.connections.keys()) if (s !== this.current) s.end();
       if (this.current) await this.current.drainAndClose();
       this.pending.clear();

@@ -4,3 +4,9 @@
 export { MODULES, moduleIndex, type MethodBinding, type ModuleName, type PolicySections } from "./capability/registry.js";
 export { parsePolicy, checkPolicy, loadPolicy } from "./policy/load-policy.js";
 export type { Policy } from "./policy/policy-types.js";
+// The Augeas host and the in-process runtime it wraps, for the benchmark
+// that measures what running libaugeas off the daemon's event loop costs.
+export { AugeasHost } from "./augeas/host/augeas-host.js";
+export { AugeasLocalRuntime } from "./augeas/local-runtime.js";
+export { runCall } from "./augeas/host/host-calls.js";
+export { createLogger } from "./logger.js";

@@ -20,6 +20,8 @@ export const SCENARIOS = [
   "c.get",
   "binding.get",
   "binding.match",
+  "augeas.get.inprocess",
+  "augeas.get.host",
   "echo.rtt",
   "echo.pipelined",
   "broker.get.rtt",

@@ -13,6 +13,7 @@ import { benchSandbox } from "./bench-sandbox.js";
 import { cGet } from "./c-get.js";
 import { bindingScenarios } from "./binding.js";
 import { echoScenarios } from "./echo.js";
+import { hostScenarios } from "./augeas-host.js";
 import { brokerScenarios, soak } from "./broker.js";
 import { augtoolGet, coldstart } from "./processes.js";
 import { formatReport, machine, ratios, writeJson } from "./report.js";
@@ -36,6 +37,11 @@ async function main(): Promise<void> {
       const b = bindingScenarios(sandbox.root, size);
       results["binding.get"] = b.get;
       results["binding.match"] = b.match;
+    });
+    await step("augeas.get.inprocess, augeas.get.host", async () => {
+      const h = await hostScenarios(sandbox.root, size);
+      results["augeas.get.inprocess"] = h.inProcess;
+      results["augeas.get.host"] = h.host;
     });
     await step("echo.rtt, echo.pipelined", async () => {
       const e = await echoScenarios(path.join(sandbox.dir, "echo.sock"), size);

@@ -68,6 +68,8 @@ export interface Caller {
   readonly handshake: Handshake;
   /** Ends the connection once the current reply has been sent. */
   closeAfterThisReply(): void;
+  /** Aborted once the peer has closed the connection: work whose answer nobody will read may stop. */
+  readonly hungUp: AbortSignal;
   /**
    * A wrong proof: the connection ends once the current reply has been sent,
    * and its place among the connections waiting to authenticate stays taken
@@ -156,7 +158,7 @@ export interface ModuleOptions {
   selfPackage?: string;
 }
 
-/** A module's live state: backends, the Augeas workspace. */
+/** A module's live state: backends, the Augeas host. */
 export interface ModuleRuntime<S> {
   /** The policy was loaded (at start-up) or reloaded (SIGHUP). */
   usePolicy?(section: S): void;
@@ -164,6 +166,10 @@ export interface ModuleRuntime<S> {
   sessionStarted?(caller: Caller): void;
   /** A session ended (pending state must not survive it). */
   sessionEnded?(): void;
+  /** Resolves once what usePolicy started is done: the daemon listens only after. */
+  ready?(): Promise<void>;
+  /** The daemon is stopping: cut short, soon, work that can safely be cut (see augeas/host/). */
+  stopping?(): void;
   close?(): void;
 }
 

@@ -65,6 +65,7 @@ export class Session implements DispatchCaller {
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private closeAfterReply = false;
+  private readonly peerGone = new AbortController();
   private authTimer: NodeJS.Timeout | undefined;
   private requestsBeforeAuth = 0;
   /** True while answers are being collected into one write (see send()), and since when. */
@@ -93,6 +94,10 @@ export class Session implements DispatchCaller {
     this.socket.on("close", () => this.onSocketClose());
     // The listener accepts paused (refused peers are never read from).
     this.socket.resume();
+  }
+
+  get hungUp(): AbortSignal {
+    return this.peerGone.signal;
   }
 
   /** Closes the connection once the current reply has been sent. */
@@ -250,6 +255,7 @@ export class Session implements DispatchCaller {
     this.closed = true;
     clearTimeout(this.authTimer);
     if (wasOpen) this.options.logger.debug(`session ${this.id}: peer closed the connection`);
+    this.peerGone.abort();
     // Pending calls finish first; then the session's edits are dropped.
     void this.queue.then(() => this.options.onClose(this));
   }

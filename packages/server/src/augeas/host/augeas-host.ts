@@ -1,0 +1,233 @@
+/**
+ * machinad's side of the Augeas host process (host-main.ts): starts it,
+ * sends it the policy and each `augeas.*` call, and enforces the call's time
+ * limit by killing it — libaugeas cannot be interrupted, and a process,
+ * unlike a worker thread stuck in native code, can be ended at once. A call
+ * cut short (time limit, a crash, SIGTERM) loses the session's pending edits
+ * with the process, so that session is closed after its reply; a new host is
+ * started for the next request.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import type net from "node:net";
+import { fileURLToPath } from "node:url";
+import type { Caller } from "../../capability/capability-module.js";
+import { Fault, TimeoutFault } from "../../faults.js";
+import type { Logger } from "../../logger.js";
+import type { AugeasSection } from "../augeas-section.js";
+import type { WorkspaceFile } from "../workspace.js";
+import type { CallOutcome, HostFault, HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
+
+const HOST_MAIN = fileURLToPath(new URL("./host-main.js", import.meta.url));
+
+/**
+ * The host's V8 heap limit: the session's tree and journal are bounded far
+ * below it (limits.ts); beyond it the host dies, not the daemon.
+ */
+const HOST_HEAP_MB = 512;
+
+/** The methods that may write files: a client hanging up does not cut them short. */
+const WRITES_FILES: ReadonlySet<string> = new Set(["augeas.save", "augeas.apply"]);
+
+/** How long a call in progress may still finish once the daemon is asked to stop. */
+const STOP_GRACE_MS = 750;
+
+type Request = HostRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+
+interface Waiting {
+  resolve(reply: HostReply): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Host {
+  process: ChildProcess;
+  channel: net.Socket;
+  waiting: Map<number, Waiting>;
+}
+
+export class AugeasHost {
+  private host: Host | undefined;
+  private nextId = 1;
+  private section: AugeasSection | undefined;
+  private files: WorkspaceFile[] = [];
+  private loaded: Promise<void> = Promise.resolve();
+  /** Set by close(): no host is started after it (a session may still end on its way out). */
+  private closed = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly logger: Logger,
+    private readonly timeLimitMs: number,
+  ) {}
+
+  /** Start-up and SIGHUP: the host opens a workspace for the new section. */
+  usePolicy(section: AugeasSection): void {
+    this.section = section;
+    this.loaded = this.loadPolicy(this.live());
+  }
+
+  /** Resolves once the current policy's files are loaded (or failed to load, which is logged). */
+  ready(): Promise<void> {
+    return this.loaded;
+  }
+
+  /** The policy files with their lenses and load problems, as the host last reported them. */
+  describeFiles(): readonly WorkspaceFile[] {
+    return this.files;
+  }
+
+  sessionStarted(): void {
+    this.reset();
+  }
+
+  sessionEnded(): void {
+    // A call still running belongs to a session that is gone: end it with its process.
+    if (this.host && this.host.waiting.size > 0) this.restart("the session ended while a call was running");
+    else this.reset();
+  }
+
+  /** The daemon is stopping: a call in progress gets STOP_GRACE_MS to finish, then the host is killed. */
+  stopping(): void {
+    const host = this.host;
+    if (!host || host.waiting.size === 0) return;
+    setTimeout(() => {
+      if (this.host === host && host.waiting.size > 0) this.restart("machinad is stopping", false);
+    }, STOP_GRACE_MS).unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    const host = this.host;
+    this.host = undefined;
+    if (host) this.kill(host, new Fault("busy", "machinad is stopping", {}));
+  }
+
+  /**
+   * Runs one `augeas.*` call in the host. A call that outlives the time limit
+   * or the host is answered `timeout` (or `internal`) and closes the session,
+   * whose pending edits died with the host.
+   */
+  async call(method: string, params: unknown, caller: Caller): Promise<CallOutcome> {
+    const host = this.live();
+    // A client that hangs up leaves nobody to read the answer: a read or an
+    // edit of the (then discarded) tree is cut short at once. A call that may
+    // write files is left to finish, so a save is never cut between two files.
+    const hungUp = () => {
+      if (this.host === host && !WRITES_FILES.has(method)) this.restart(`the client hung up during ${method}`);
+    };
+    caller.hungUp.addEventListener("abort", hungUp);
+    try {
+      const reply = await this.request(host, { op: "call", method, params });
+      if ("outcome" in reply) return reply.outcome;
+      throw new Error(`the Augeas host could not handle ${method}`);
+    } catch (e) {
+      caller.closeAfterThisReply();
+      throw e;
+    } finally {
+      caller.hungUp.removeEventListener("abort", hungUp);
+    }
+  }
+
+  private reset(): void {
+    if (this.closed) return;
+    const host = this.live();
+    this.request(host, { op: "reset" }).catch((e: unknown) => this.logger.warn(`the Augeas host could not reload the files: ${(e as Error).message}`));
+  }
+
+  private async loadPolicy(host: Host): Promise<void> {
+    if (!this.section) return;
+    try {
+      const reply = await this.request(host, { op: "policy", section: this.section });
+      if ("files" in reply) this.files = reply.files;
+    } catch (e) {
+      this.logger.error(`the Augeas host could not load the policy's files: ${(e as Error).message}`);
+    }
+  }
+
+  /** The running host, started (and given the current policy) if there is none. */
+  private live(): Host {
+    if (this.host) return this.host;
+    if (this.closed) throw new Fault("busy", "machinad is stopping", {});
+    const child = spawn(process.execPath, [`--max-old-space-size=${HOST_HEAP_MB}`, HOST_MAIN, this.root], {
+      stdio: ["ignore", "ignore", "inherit", "pipe"],
+    });
+    const channel = child.stdio[3] as net.Socket;
+    const host: Host = { process: child, channel, waiting: new Map() };
+    this.host = host;
+    let buffered = "";
+    channel.setEncoding("utf8");
+    channel.on("data", (chunk: string) => {
+      buffered += chunk;
+      let start = 0;
+      for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n", start)) {
+        this.received(host, JSON.parse(buffered.slice(start, end)) as HostReply | HostLogLine);
+        start = end + 1;
+      }
+      buffered = buffered.slice(start);
+    });
+    channel.on("error", () => undefined);
+    child.on("error", (e) => this.logger.error(`cannot start the Augeas host (${HOST_MAIN})`, e));
+    child.on("exit", (code, signal) => {
+      if (this.host === host) {
+        this.host = undefined;
+        this.logger.error(`the Augeas host stopped (${signal ?? `exit code ${code}`}); a new one starts with the next request`);
+      }
+      this.kill(host, new Error(`the Augeas host stopped (${signal ?? `exit code ${code}`}) during the call`));
+    });
+    // A new host starts from the policy; requests sent after this one wait for it.
+    if (this.section) this.loaded = this.loadPolicy(host);
+    return host;
+  }
+
+  private received(host: Host, message: HostReply | HostLogLine): void {
+    if ("log" in message) {
+      this.logger[message.log.level](`augeas host: ${message.log.message}`);
+      return;
+    }
+    const waiting = host.waiting.get(message.id);
+    if (!waiting) return;
+    host.waiting.delete(message.id);
+    clearTimeout(waiting.timer);
+    waiting.resolve(message);
+  }
+
+  private request(host: Host, request: Request): Promise<HostReply> {
+    const id = this.nextId++;
+    return new Promise<HostReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.host === host) this.restart(`a ${request.op === "call" ? request.method : request.op} request ran past ${this.timeLimitMs} ms`);
+        reject(new TimeoutFault(this.timeLimitMs));
+      }, this.timeLimitMs);
+      timer.unref();
+      host.waiting.set(id, { resolve, reject, timer });
+      host.channel.write(JSON.stringify({ ...request, id }) + "\n");
+    });
+  }
+
+  /** Kills the host (its pending edits with it) and starts a new one, which reloads the files from disk. */
+  private restart(why: string, startAnother = true): void {
+    const host = this.host;
+    if (!host) return;
+    this.logger.warn(`killing the Augeas host: ${why}; the session's pending edits are lost`);
+    this.host = undefined;
+    this.kill(host, new TimeoutFault(this.timeLimitMs, `the call was ended: ${why}`));
+    if (startAnother && !this.closed) this.live();
+  }
+
+  /** Ends a host's process and rejects what waits on it. */
+  private kill(host: Host, error: Error): void {
+    host.process.kill("SIGKILL");
+    host.channel.destroy();
+    for (const [id, waiting] of host.waiting) {
+      clearTimeout(waiting.timer);
+      host.waiting.delete(id);
+      waiting.reject(error);
+    }
+  }
+}
+
+/** A host fault as the daemon throws it: a Fault keeps its kind; `internal` was logged by the host. */
+export function hostFault(fault: HostFault): Error {
+  if (!("message" in fault)) return new Error("the Augeas host failed; its log line above has the details");
+  return new Fault(fault.kind, fault.message, fault.fields);
+}

@@ -1,0 +1,41 @@
+/**
+ * The host's side of a call: authorise, then run only with the grant
+ * authorise allowed — the dispatcher's rule (rpc/dispatcher.ts), kept here
+ * because the call's state (the tree) lives in this process. Faults travel
+ * as data; anything else is logged here in full and crosses as `internal`.
+ */
+import type { Decision, Grant } from "../../capability/capability-module.js";
+import { Fault } from "../../faults.js";
+import type { Logger } from "../../logger.js";
+import { localEntry } from "../augeas-methods.js";
+import type { AugeasLocalRuntime } from "../local-runtime.js";
+import type { CallOutcome, HostFault } from "./host-protocol.js";
+
+export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown, logger: Logger): CallOutcome {
+  const entry = localEntry(method);
+  if (!entry) return { granted: false, fault: { kind: "not-found", message: `no such method: ${method.slice(0, 100)}`, fields: {} } };
+  let decision: Decision<unknown>;
+  try {
+    decision = entry.authorise(params as never, rt);
+  } catch (e) {
+    return { granted: false, fault: hostFault(e, method, logger) };
+  }
+  if (!decision.allowed) {
+    const { target, reason, file } = decision;
+    return { granted: false, refusal: file === undefined ? { target, reason } : { target, reason, file } };
+  }
+  // The only grant made in this process, from the Allow just above.
+  const grant = { value: decision.value as never } as Grant<never>;
+  try {
+    return { granted: true, targets: decision.targets, result: entry.run(grant, rt) };
+  } catch (e) {
+    return { granted: true, targets: decision.targets, fault: hostFault(e, method, logger) };
+  }
+}
+
+function hostFault(e: unknown, method: string, logger: Logger): HostFault {
+  const fault: Fault | undefined = e instanceof Fault ? e : undefined;
+  if (fault && fault.kind !== "internal") return { kind: fault.kind, message: fault.message, fields: { ...fault.fields } };
+  logger.error(`internal error in ${method}`, e);
+  return { kind: "internal" };
+}

@@ -1,0 +1,65 @@
+/**
+ * The Augeas host process: machinad starts it (augeas-host.ts) and it holds
+ * the one libaugeas handle, so a slow or runaway call costs this process —
+ * which the daemon can kill at the call's time limit or at SIGTERM — and
+ * never the daemon's event loop. It reads requests from fd 3, answers them
+ * in order, and exits when the daemon's end of the socket closes.
+ *
+ * usage (by machinad only): node host-main.js ROOT
+ */
+import net from "node:net";
+import type { Logger, LogLevel } from "../../logger.js";
+import { AugeasLocalRuntime } from "../local-runtime.js";
+import { runCall } from "./host-calls.js";
+import type { HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
+
+const root = process.argv[2];
+if (!root) {
+  process.stderr.write("usage: host-main.js ROOT (started by machinad, not by hand)\n");
+  process.exit(2);
+}
+
+const channel = new net.Socket({ fd: 3, readable: true, writable: true });
+const send = (message: HostReply | HostLogLine) => channel.write(JSON.stringify(message) + "\n");
+const log = (level: LogLevel) => (message: string, extra?: unknown) => {
+  const detail = extra instanceof Error ? `\n${extra.stack ?? extra.message}` : extra !== undefined ? ` ${JSON.stringify(extra)}` : "";
+  send({ log: { level, message: message + detail } });
+};
+const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+const runtime = new AugeasLocalRuntime(root, logger);
+
+function handle(request: HostRequest): HostReply {
+  try {
+    switch (request.op) {
+      case "policy":
+        return { id: request.id, files: runtime.usePolicy(request.section) };
+      case "reset":
+        runtime.reset();
+        return { id: request.id, done: true };
+      case "call":
+        return { id: request.id, outcome: runCall(runtime, request.method, request.params, logger) };
+    }
+  } catch (e) {
+    logger.error(`the Augeas host could not handle a ${request.op} request`, e);
+    return { id: request.id, failed: request.op };
+  }
+}
+
+let buffered = "";
+channel.setEncoding("utf8");
+channel.on("data", (chunk: string) => {
+  buffered += chunk;
+  let start = 0;
+  // Answers to requests that came together leave together (pipelined calls).
+  channel.cork();
+  for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n", start)) {
+    const line = buffered.slice(start, end);
+    start = end + 1;
+    send(handle(JSON.parse(line) as HostRequest));
+  }
+  channel.uncork();
+  buffered = buffered.slice(start);
+});
+// The daemon is gone (or closed its end): nothing is left to serve.
+channel.on("end", () => process.exit(0));
+channel.on("error", () => process.exit(0));

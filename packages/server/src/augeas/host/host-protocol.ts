@@ -1,0 +1,37 @@
+/**
+ * What machinad and its Augeas host process say to each other: one JSON
+ * object per line on the host's fd 3 (a socket pair). Requests are answered
+ * in order, one at a time; log lines may come between answers.
+ */
+import type { ErrorKind } from "@machina/protocol";
+import type { AugeasSection } from "../augeas-section.js";
+import type { WorkspaceFile } from "../workspace.js";
+
+export type HostRequest =
+  /** Open a workspace for this section (start-up, SIGHUP); answered with the files and their problems. */
+  | { id: number; op: "policy"; section: AugeasSection }
+  /** A session started or ended: reload the files, drop pending edits. */
+  | { id: number; op: "reset" }
+  /** One `augeas.*` call, its params already checked against the vocabulary's schema. */
+  | { id: number; op: "call"; method: string; params: unknown };
+
+/** A Fault as it crosses the pipe; `internal` stands for anything else (logged in full by the host). */
+export type HostFault = { kind: Exclude<ErrorKind, "internal">; message: string; fields: Record<string, unknown> } | { kind: "internal" };
+
+/** How a call went: refused (no grant), or granted with its targets and then a result or a fault. */
+export type CallOutcome =
+  | { granted: false; refusal: { target: string; reason: string; file?: string } }
+  | { granted: false; fault: HostFault }
+  | { granted: true; targets: readonly string[]; result: unknown }
+  | { granted: true; targets: readonly string[]; fault: HostFault };
+
+export type HostReply =
+  | { id: number; files: WorkspaceFile[] }
+  | { id: number; done: true }
+  | { id: number; outcome: CallOutcome }
+  /** The request could not be handled (a bug): the daemon logs it and restarts the host. */
+  | { id: number; failed: string };
+
+export interface HostLogLine {
+  log: { level: "debug" | "info" | "warn" | "error"; message: string };
+}

@@ -1,0 +1,125 @@
+/**
+ * No call can block the daemon (invariant 6; issue 13's freeze): libaugeas
+ * runs in the Augeas host process, so one client's slow call neither stops
+ * the daemon from answering anyone else, nor outlives its time limit, nor
+ * holds up the next client once its session is gone, nor delays SIGTERM.
+ *
+ * The slow call is real: libaugeas takes seconds to match one predicate over
+ * every entry of a 10,000-entry hosts file (its cost grows with the square
+ * of the entries). Before the host process, that match ran on the daemon's
+ * event loop and froze everything for its whole length.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { afterEach, test } from "node:test";
+import { assertServesNextRawClient } from "./harness/clients.js";
+import { startDaemon, type DaemonProcess } from "./harness/daemon.js";
+import { RawConnection, rawSession } from "./harness/raw-client.js";
+import { Sandbox } from "./harness/sandbox.js";
+
+const POLICY = `version = 1
+
+[clients]
+users = ["root"]
+
+[[augeas.file]]
+path = "/etc/hosts"
+
+[[augeas.file]]
+path = "/etc/hostname"
+write = ["**"]
+`;
+
+const SLOW_MATCH = '/files/etc/hosts/*[canonical != "none of them"]';
+/** What "promptly" means here: well under the slow match, with room for a loaded machine. */
+const PROMPT_MS = 1000;
+
+const sandboxes: Sandbox[] = [];
+const daemons: DaemonProcess[] = [];
+afterEach(async (t) => {
+  for (const d of daemons.splice(0)) {
+    if ((t as { passed?: boolean }).passed === false) console.error(`--- ${t.name}: daemon output ---\n${d.describe().slice(-6000)}`);
+    await d.stop();
+  }
+  for (const s of sandboxes.splice(0)) s.cleanup();
+});
+
+async function daemonWithBigHosts(args: string[] = []): Promise<{ sb: Sandbox; d: DaemonProcess }> {
+  const sb = Sandbox.create({ policy: POLICY });
+  sandboxes.push(sb);
+  const lines = Array.from({ length: 10_000 }, (_, i) => `10.1.${i >> 8}.${i & 255} host${i} alias${i}`);
+  sb.write("/etc/hosts", lines.join("\n") + "\n");
+  const d = await startDaemon(sb, { args });
+  daemons.push(d);
+  return { sb, d };
+}
+
+const since = (t0: number) => Date.now() - t0;
+
+/** The host processes serving `root` (their command line names it), by pid. */
+function hostProcesses(root: string): number[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const argv = fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+        return argv.some((a) => a.endsWith("host-main.js")) && argv.includes(root);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test("a runaway call ends at the call timeout, while the daemon answers others, and the next client is served", async () => {
+  const { sb } = await daemonWithBigHosts(["--call-timeout", "1500"]);
+  const a = await rawSession(sb.socket, sb.key);
+  const t0 = Date.now();
+  const slow = a.call("augeas.match", { path: SLOW_MATCH });
+  await new Promise((r) => setTimeout(r, 200));
+
+  // Another connection is answered while the match runs.
+  const b = await RawConnection.open(sb.socket);
+  const tb = Date.now();
+  const hello = await b.hello();
+  assert.ok(hello.result, `hello answered: ${JSON.stringify(hello)}`);
+  assert.ok(since(tb) < PROMPT_MS, `session.hello took ${since(tb)} ms during another session's slow call`);
+  b.close();
+
+  const r = await slow;
+  assert.equal((r.error?.data as { kind?: string } | undefined)?.kind, "timeout", JSON.stringify(r));
+  assert.ok(since(t0) < 1500 + PROMPT_MS, `the timeout answer came after ${since(t0)} ms`);
+  // The session's state died with the call: it is closed.
+  await a.waitClosed();
+  const tc = Date.now();
+  await assertServesNextRawClient(sb);
+  assert.ok(since(tc) < 2 * PROMPT_MS, `the next client waited ${since(tc)} ms`);
+});
+
+test("a client that leaves during a runaway call does not hold up the next one", async () => {
+  const { sb } = await daemonWithBigHosts();
+  const a = await rawSession(sb.socket, sb.key);
+  a.sendMessage({ jsonrpc: "2.0", id: 1, method: "augeas.match", params: { path: SLOW_MATCH } });
+  await new Promise((r) => setTimeout(r, 200));
+  a.close();
+  const t0 = Date.now();
+  await assertServesNextRawClient(sb);
+  assert.ok(since(t0) < 2 * PROMPT_MS, `the next client waited ${since(t0)} ms`);
+});
+
+test("SIGTERM during a runaway call stops the daemon within a second and leaves no host process", async () => {
+  const { sb, d } = await daemonWithBigHosts();
+  assert.equal(hostProcesses(sb.root).length, 1, "one Augeas host process serves the daemon");
+  const a = await rawSession(sb.socket, sb.key);
+  a.sendMessage({ jsonrpc: "2.0", id: 1, method: "augeas.match", params: { path: SLOW_MATCH } });
+  await new Promise((r) => setTimeout(r, 200));
+  const t0 = Date.now();
+  d.signal("SIGTERM");
+  const exit = await d.exited;
+  const took = since(t0);
+  a.close();
+  assert.deepEqual(exit, { code: 0, signal: null }, d.describe());
+  assert.ok(took < 1000 + 500, `machinad took ${took} ms to stop`);
+  assert.deepEqual(hostProcesses(sb.root), [], "the host process is gone with the daemon");
+});
