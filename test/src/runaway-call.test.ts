@@ -123,3 +123,28 @@ test("SIGTERM during a runaway call stops the daemon within a second and leaves 
   assert.ok(took < 1000 + 500, `machinad took ${took} ms to stop`);
   assert.deepEqual(hostProcesses(sb.root), [], "the host process is gone with the daemon");
 });
+
+test("the host's memory is bounded, and its death mid-call costs that session only, never the daemon", async () => {
+  const { sb, d } = await daemonWithBigHosts();
+  const [host] = hostProcesses(sb.root);
+  assert.ok(host, "an Augeas host process serves the daemon");
+  const limits = fs.readFileSync(`/proc/${host}/limits`, "utf8");
+  assert.match(limits, /^Max data size\s+1073741824\s+1073741824\s+bytes\s*$/m, limits);
+
+  const before = sb.snapshot();
+  const a = await rawSession(sb.socket, sb.key);
+  const set = await a.call("augeas.set", { path: "/files/etc/hostname/hostname", value: "pending" });
+  assert.deepEqual(set.result, {}, JSON.stringify(set));
+  a.sendMessage({ jsonrpc: "2.0", id: "slow", method: "augeas.match", params: { path: SLOW_MATCH } });
+  await new Promise((r) => setTimeout(r, 200));
+  process.kill(host, "SIGKILL");
+  const r = await a.nextResponse();
+  assert.equal((r.error?.data as { kind?: string } | undefined)?.kind, "internal", JSON.stringify(r));
+  assert.doesNotMatch(JSON.stringify(r), /SIGKILL|host-main|exit code/, "no internal detail reaches the client");
+  await a.waitClosed();
+  assert.ok(d.running, "machinad is still running");
+  await assertServesNextRawClient(sb);
+  sb.assertUnchanged(before);
+  assert.equal(hostProcesses(sb.root).length, 1, "a new host serves the next client");
+  assert.match(d.stderr, /the Augeas host stopped \(SIGKILL\)/);
+});

@@ -8,6 +8,7 @@
  * started for the next request.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import type net from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Caller } from "../../capability/capability-module.js";
@@ -17,13 +18,19 @@ import type { AugeasSection } from "../augeas-section.js";
 import type { WorkspaceFile } from "../workspace.js";
 import type { CallOutcome, HostFault, HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
 
+let warnedNoPrlimit = false;
+
 const HOST_MAIN = fileURLToPath(new URL("./host-main.js", import.meta.url));
 
 /**
- * The host's V8 heap limit: the session's tree and journal are bounded far
- * below it (limits.ts); beyond it the host dies, not the daemon.
+ * The host's memory: its V8 heap, and all its data (libaugeas' tree is
+ * malloc'd, outside the heap) through RLIMIT_DATA, set by util-linux's
+ * prlimit(1) as the host starts. A session's tree and journal are bounded
+ * far below (limits.ts); past these the host dies, never the daemon.
  */
 const HOST_HEAP_MB = 512;
+const HOST_DATA_MB = 1024;
+const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => fs.existsSync(p));
 
 /** The methods that may write files: a client hanging up does not cut them short. */
 const WRITES_FILES: ReadonlySet<string> = new Set(["augeas.save", "augeas.apply"]);
@@ -148,9 +155,13 @@ export class AugeasHost {
   private live(): Host {
     if (this.host) return this.host;
     if (this.closed) throw new Fault("busy", "machinad is stopping", {});
-    const child = spawn(process.execPath, [`--max-old-space-size=${HOST_HEAP_MB}`, HOST_MAIN, this.root], {
-      stdio: ["ignore", "ignore", "inherit", "pipe"],
-    });
+    const node = [process.execPath, `--max-old-space-size=${HOST_HEAP_MB}`, HOST_MAIN, this.root];
+    if (!PRLIMIT && !warnedNoPrlimit) {
+      warnedNoPrlimit = true;
+      this.logger.warn(`prlimit(1) not found: the Augeas host's memory is bounded only by its ${HOST_HEAP_MB} MiB heap limit`);
+    }
+    const argv = PRLIMIT ? [PRLIMIT, `--data=${HOST_DATA_MB * 1024 * 1024}`, "--", ...node] : node;
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "inherit", "pipe"] });
     const channel = child.stdio[3] as net.Socket;
     const host: Host = { process: child, channel, waiting: new Map() };
     this.host = host;
