@@ -10,6 +10,7 @@
  * event loop and froze everything for its whole length.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import fs from "node:fs";
 import { afterEach, test } from "node:test";
 import { assertServesNextRawClient } from "./harness/clients.js";
@@ -147,4 +148,53 @@ test("the host's memory is bounded, and its death mid-call costs that session on
   sb.assertUnchanged(before);
   assert.equal(hostProcesses(sb.root).length, 1, "a new host serves the next client");
   assert.match(d.stderr, /the Augeas host stopped \(SIGKILL\)/);
+});
+
+/** fast-check's seed: the same cases every run; MACHINA_FC_SEED=<integer> tries others. */
+const SEED = Number(process.env.MACHINA_FC_SEED ?? 613_077);
+if (!Number.isSafeInteger(SEED)) throw new Error(`MACHINA_FC_SEED must be an integer, not ${process.env.MACHINA_FC_SEED}`);
+
+test("generated expensive calls never keep the daemon from answering others, and each ends by its time limit", async () => {
+  const { sb, d } = await daemonWithBigHosts(["--call-timeout", "1000"]);
+  const label = fc.constantFrom("*", "canonical", "ipaddr", "alias");
+  const predicate = fc.oneof(
+    fc.tuple(label, fc.constantFrom("=", "!="), fc.string({ maxLength: 6 })).map(([l, op, v]) => `[${l} ${op} ${JSON.stringify(v)}]`),
+    fc.integer({ min: 1, max: 20_000 }).map((n) => `[${n}]`),
+    fc.constant("[last()]"),
+  );
+  const step = fc.tuple(fc.constantFrom("*", "*", "alias", "canonical"), fc.array(predicate, { minLength: 1, maxLength: 3 })).map(([s, ps]) => s + ps.join(""));
+  // Every entry of the big file, filtered by a predicate, then one or two more filtered steps.
+  const path = fc
+    .tuple(predicate, fc.array(step, { minLength: 1, maxLength: 2 }))
+    .map(([first, steps]) => `/files/etc/hosts/*${first}/${steps.join("/")}`);
+  const call = fc.oneof(
+    path.map((p) => ["augeas.match", { path: p }] as const),
+    path.map((p) => ["augeas.get", { path: p }] as const),
+    path.map((p) => ["augeas.remove", { path: p }] as const),
+  );
+  await fc.assert(
+    fc.asyncProperty(call, async ([method, params]) => {
+      const a = await rawSession(sb.socket, sb.key);
+      try {
+        const t0 = Date.now();
+        const answer = a.call(method, params);
+        await new Promise((r) => setTimeout(r, 100));
+        const b = await RawConnection.open(sb.socket);
+        const tb = Date.now();
+        const hello = await b.hello();
+        b.close();
+        assert.ok(hello.result, JSON.stringify(hello));
+        assert.ok(since(tb) < PROMPT_MS, `session.hello took ${since(tb)} ms during ${method} ${JSON.stringify(params)}`);
+        const r = await answer;
+        assert.ok(r.result !== undefined || r.error !== undefined, JSON.stringify(r));
+        assert.notEqual((r.error?.data as { kind?: string } | undefined)?.kind, "internal", JSON.stringify(r));
+        assert.ok(since(t0) < 1000 + PROMPT_MS, `${method} ${JSON.stringify(params)} was answered after ${since(t0)} ms`);
+      } finally {
+        a.close();
+      }
+      assert.ok(d.running, "machinad is running");
+    }),
+    { numRuns: 6, seed: SEED, endOnFailure: true },
+  );
+  await assertServesNextRawClient(sb);
 });
