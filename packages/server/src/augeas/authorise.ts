@@ -37,6 +37,8 @@ import { shapeCovered, shapeIntersects } from "./pattern-coverage.js";
 import { NotFoundFault, PolicyDeniedFault } from "../faults.js";
 import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { BoundedCache, deepFreeze } from "./bounded-cache.js";
+import { checkPathLimits, type PathLimits } from "./path-cost.js";
+import { DEFAULT_SESSION_LIMITS } from "../limits.js";
 
 /**
  * How many parsed paths, shape verdicts and resolved node paths the engine
@@ -104,7 +106,11 @@ export class PolicyEngine {
   private readonly shapesAllowed = new BoundedCache<string, true>(CACHE_ENTRIES);
   private readonly nodeRefs = new BoundedCache<string, NodeRef | null>(CACHE_ENTRIES);
 
-  constructor(policy: AugeasSection) {
+  constructor(
+    policy: AugeasSection,
+    /** Predicates and cost a client path may have (path-cost.ts); checked when a path is parsed. */
+    private readonly pathLimits: PathLimits = DEFAULT_SESSION_LIMITS,
+  ) {
     this.files = policy.files;
     // Absolute patterns: the file's node labels, then the rule's segments.
     const absolute = (access: Access): PatternSegment[][] =>
@@ -218,8 +224,16 @@ export class PolicyEngine {
       if (step.predicates.length === 0) return;
       const shapeBefore = stepsShape(steps, i + 1);
       const before = i === 0 ? "" : serialiseSteps(steps.slice(0, i), true);
+      // The live check reads, for every predicate of the step, the nodes it
+      // could read from ANY candidate of the step — not only from those the
+      // step's earlier predicates leave. That is a superset (and the static
+      // check below has already required every node of that shape to be
+      // readable), and it is one query per distinct relative path instead of
+      // one per predicate over an ever longer prefix: those cost predicates ×
+      // a whole match, which over 10 000 nodes took seconds per call.
+      const head = `${before}/${serialiseStep({ test: step.test, predicates: [] })}`;
+      const queried = new Set<string>();
       step.predicates.forEach((pred, j) => {
-        const head = `${before}/${serialiseStep({ test: step.test, predicates: step.predicates.slice(0, j) })}`;
         const shown = `${before}/${serialiseStep({ test: step.test, predicates: step.predicates.slice(0, j + 1) })}`;
         let shape = shapeBefore;
         let query = head;
@@ -233,6 +247,8 @@ export class PolicyEngine {
             `the predicate reads nodes (${describeShape(shape)}) that the policy does not let you read: every node a predicate could read needs a read pattern`,
           );
         }
+        if (queried.has(query)) return;
+        queried.add(query);
         for (const ref of this.resolve(tree, query)) this.require(ref, "read", "a predicate reads this node");
       });
     });
@@ -240,8 +256,12 @@ export class PolicyEngine {
 
   private parse(path: string | AugeasPath): AugeasPath {
     if (typeof path !== "string") return path;
-    // Only paths that parsed are remembered: a rejected one is re-parsed (and re-refused) each time.
-    return this.parsedPaths.get(path) ?? this.parsedPaths.set(path, deepFreeze(parseAugeasPath(path)));
+    // Only paths that parsed (within the limits) are remembered: a rejected one is re-parsed (and re-refused) each time.
+    const known = this.parsedPaths.get(path);
+    if (known) return known;
+    const parsed = parseAugeasPath(path);
+    checkPathLimits(parsed.steps, parsed.canonical, this.pathLimits);
+    return this.parsedPaths.set(path, deepFreeze(parsed));
   }
 
   /** `match`: the readable nodes the path resolves to; unreadable ones are silently left out. */
@@ -370,6 +390,7 @@ export class PolicyEngine {
     }
     const s = typeof sub === "string" ? parseRelativeAugeasPath(sub) : sub;
     const combined = [...b.steps, ...s.steps];
+    checkPathLimits(combined, `${b.canonical}/${s.canonical}`, this.pathLimits);
     this.requireShape(`${b.canonical}/${s.canonical}`, stepsShape(combined), "write", "cannot set");
     this.checkPredicates(tree, combined);
     const targets: string[] = [];
