@@ -16,6 +16,8 @@ import { PolicyEngine } from "./authorise.js";
 import { checkAugeasOnThisMachine } from "./machine-check.js";
 import { scanDefaultLenses } from "./lens-scan.js";
 import { AugeasWorkspace } from "./workspace.js";
+import { checkApplyChanges, editCost, type EditCost } from "./edit-budget.js";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../limits.js";
 
 /** The one Augeas workspace and the engine of the current policy. */
 export class AugeasRuntime implements ModuleRuntime<AugeasSection> {
@@ -24,6 +26,8 @@ export class AugeasRuntime implements ModuleRuntime<AugeasSection> {
   constructor(
     private readonly root: string,
     private readonly logger: Logger,
+    /** The session's resource limits (limits.ts): plain data, enforced by the workspace and the engine. */
+    readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
   ) {}
 
   get workspace(): AugeasWorkspace {
@@ -37,8 +41,8 @@ export class AugeasRuntime implements ModuleRuntime<AugeasSection> {
   usePolicy(section: AugeasSection): void {
     this.current?.workspace.close();
     const unnamed = section.files.filter((f) => !f.lens).map((f) => f.path);
-    const workspace = new AugeasWorkspace(this.root, section, scanDefaultLenses(unnamed).lenses, this.logger);
-    this.current = { workspace, engine: new PolicyEngine(section) };
+    const workspace = new AugeasWorkspace(this.root, section, scanDefaultLenses(unnamed).lenses, this.logger, this.limits);
+    this.current = { workspace, engine: new PolicyEngine(section, this.limits) };
     for (const f of workspace.describeFiles()) {
       if (f.problem) this.logger.warn(`${f.rule.path}: ${f.problem}`);
       else this.logger.debug(`${f.rule.path}: loaded with ${f.lens}`);
@@ -71,6 +75,8 @@ export interface Edit {
   targets: string[];
   /** The policy files (their paths) the edit touches. */
   files: string[];
+  /** What it adds to the pending edits and the tree (edit-budget.ts). */
+  cost: EditCost;
 }
 
 /** Authorises one change against the current tree (throws PolicyDeniedFault) and answers how to perform it. */
@@ -79,6 +85,7 @@ function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasChange
     run,
     targets,
     files: [...new Set(targets.map((t) => engine.fileFor(t)?.path).filter((f): f is string => f !== undefined))],
+    cost: editCost(change, targets, (t) => engine.fileFor(t)?.path),
   });
   switch (change.op) {
     case "set": {
@@ -112,15 +119,16 @@ function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasChange
   }
 }
 
-/** Performs and journals an authorised edit; answers libaugeas' count. */
+/** Performs and journals an authorised edit within the session's limits; answers libaugeas' count. */
 function perform(ws: AugeasWorkspace, edit: Edit): number {
+  ws.admit(edit.cost);
   let count: number;
   try {
     count = edit.run(ws.aug);
   } catch (e) {
     throw augeasFault(e);
   }
-  ws.record({ replay: (aug) => void edit.run(aug), files: edit.files });
+  ws.record({ replay: (aug) => void edit.run(aug), files: edit.files, cost: edit.cost });
   return count;
 }
 
@@ -180,7 +188,7 @@ export const augeasModule = defineModule({
       }),
     },
   },
-  start: (ctx: ModuleStartContext) => new AugeasRuntime(ctx.root, ctx.logger),
+  start: (ctx: ModuleStartContext) => new AugeasRuntime(ctx.root, ctx.logger, ctx.options.sessionLimits),
   methods: [
     on({
       method: "augeas.get",
@@ -264,6 +272,7 @@ export const augeasModule = defineModule({
        * rolls the staged ones back, and the grant holds the staged batch.
        */
       authorise: ({ changes, preview }, { runtime }) => {
+        checkApplyChanges(changes.length, runtime.limits);
         const ws = runtime.workspace;
         const mark = ws.mark();
         const targets: string[] = [];
