@@ -184,6 +184,15 @@ test("10 000 nodes, then matches with many predicates: refused at once, and a fi
     t.diagnostic(`300 predicates refused in ${refusedMs} ms; ${DEFAULTS["path-predicates"]} predicates over ${CREATED + 3} nodes answered in ${Date.now() - started} ms`);
     assert.deepEqual(last.result, { paths: [`/files/etc/default/locale/V${CREATED - 1}`] });
 
+    // A long missing path below every node names 600 000: refused once one file's share passes the limit.
+    started = Date.now();
+    const deep = await c.call("augeas.setm", { base: "/files/etc/default/locale/*", sub: Array.from({ length: 60 }, (_, i) => `s${i}`).join("/"), value: "x" });
+    const deepMs = Date.now() - started;
+    t.diagnostic(`setm of 60 missing steps below ${CREATED + 3} nodes refused in ${deepMs} ms`);
+    assert.equal(deep.error?.data?.kind, "limit-exceeded", JSON.stringify(deep.error));
+    assert.equal(deep.error?.data?.["limit"], "file-nodes");
+    assert.ok(deepMs < 20_000, `refused after ${deepMs} ms (before the limit: over a minute)`);
+
     // The file is full: one more node is refused, and so is an apply that would cross the limit.
     const more = await c.call("augeas.set", { path: "/files/etc/default/locale/ONE_MORE", value: "x" });
     assert.equal(more.error?.data?.kind, "limit-exceeded", JSON.stringify(more.error));

@@ -103,6 +103,19 @@ describe("the policy engine holds client paths to the limits", () => {
     refusedFor(() => engine.authoriseSetm(s.aug, "/files/etc/hosts/*[1]", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p"), "path-cost", 40);
   });
 
+  it("an operation that would create more nodes than a file may hold is refused before they are all resolved", () => {
+    const tight = new PolicyEngine(
+      parsePolicy(`version = 1\n[clients]\nusers = ["root"]\n[[augeas.file]]\npath = "/etc/hosts"\nlens = "Hosts"\nwrite = ["**"]\n`, "t.toml").augeas,
+      { ...DEFAULT_SESSION_LIMITS, maxFileNodes: 4 },
+    );
+    const e = refusedFor(() => tight.authoriseSet(s.aug, "/files/etc/hosts/3/a/b/c/d"), "file-nodes", 4);
+    assert.equal(e.fields.file, "/etc/hosts");
+    assert.equal(tight.authoriseSet(s.aug, "/files/etc/hosts/3/a/b/c").targets.length, 4);
+    // Three base nodes (two entries and a comment) × two missing steps.
+    refusedFor(() => tight.authoriseSetm(s.aug, "/files/etc/hosts/*", "x/y"), "file-nodes", 4);
+    assert.equal(tight.authoriseSetm(s.aug, "/files/etc/hosts/*", "x").targets.length, 3);
+  });
+
   it("a path within them still resolves", () => {
     assert.deepEqual(engine.resolveReadable(s.aug, '/files/etc/hosts/*[ipaddr = "127.0.0.1"]/canonical').nodes, ["/files/etc/hosts/1/canonical"]);
   });
