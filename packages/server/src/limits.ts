@@ -75,7 +75,7 @@ export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
 /**
  * 16 predicates and a cost of 1024 per path: a panel's paths have one or two
  * predicates and cost under 50 (`/files/etc/hosts/*[canonical = "x"]/alias`
- * costs 12). Authorisation evaluates the path once per predicate, so cost
+ * costs 14). libaugeas evaluates a predicate per candidate node, so cost
  * grows with predicates × their length; 300 predicates over 10 000 nodes held
  * the daemon 38–51 s.
  */
