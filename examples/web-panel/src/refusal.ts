@@ -17,6 +17,7 @@ const TITLES: Record<string, string> = {
   "not-found": "Not found",
   "backend-failed": "The system tool failed",
   timeout: "machinad did not finish in time",
+  "limit-exceeded": "Too much at once for machinad — save or discard the pending changes, or ask for less",
   "invalid-params": "The daemon rejected the request",
   busy: "machinad is busy with another client — try again in a moment",
   connection: "Cannot reach machinad",

@@ -5,6 +5,7 @@ import {
   AugeasError,
   ConnectionError,
   InvalidParamsError,
+  LimitExceededError,
   MachinaError,
   NotFoundError,
   PolicyDeniedError,
@@ -77,4 +78,16 @@ test("client-side errors", () => {
   assert.equal(t.kind, "timeout");
   assert.equal(t.code, ERROR_CODES.timeout);
   assert.deepEqual(t.data, { kind: "timeout", timeoutMs: 10 });
+});
+
+test("limit-exceeded names its limit and value in describe()", () => {
+  const e = errorFromWire({
+    code: ERROR_CODES["limit-exceeded"],
+    message: "pending edits would hold 16777300 bytes: more than the pending-bytes limit of 16777216 (machinad --max-pending-bytes)",
+    data: { kind: "limit-exceeded", limit: "pending-bytes", max: 16777216 },
+  });
+  assert.ok(e instanceof LimitExceededError);
+  assert.equal(e.data.limit, "pending-bytes");
+  assert.equal(e.data.max, 16777216);
+  assert.match(e.describe(), /\(limit: pending-bytes \(max 16777216\)\)$/);
 });

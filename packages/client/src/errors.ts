@@ -13,6 +13,7 @@ import {
   type ConflictErrorData,
   type ErrorKind,
   type InvalidParamsErrorData,
+  type LimitExceededErrorData,
   type NotFoundErrorData,
   type PolicyDeniedErrorData,
   type TimeoutErrorData,
@@ -68,6 +69,7 @@ export class MachinaError extends Error {
     add("problems", d["problems"]);
     add("backend", d["backend"]);
     add("detail", d["detail"]);
+    add("limit", this.kind === "limit-exceeded" && d["limit"] !== undefined ? `${String(d["limit"])} (max ${String(d["max"])})` : undefined);
     add("change", typeof d["change"] === "number" ? `#${d["change"] + 1}` : undefined);
     const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, " ").trim();
     return oneLine(details.length ? `${this.message} (${details.join(", ")})` : this.message);
@@ -121,6 +123,15 @@ export class TimeoutError extends MachinaError {
   declare readonly kind: "timeout";
   declare readonly data: TimeoutErrorData & Record<string, unknown>;
 }
+/**
+ * `limit-exceeded`: the call would take the session beyond one of the daemon's
+ * resource limits (`data.limit` names it, `data.max` is its value); nothing was
+ * changed. Save or discard pending edits, or ask for less at once.
+ */
+export class LimitExceededError extends MachinaError {
+  declare readonly kind: "limit-exceeded";
+  declare readonly data: LimitExceededErrorData & Record<string, unknown>;
+}
 /** `internal`: something went wrong inside the daemon (details are in its log only). */
 export class InternalError extends MachinaError {
   declare readonly kind: "internal";
@@ -153,6 +164,7 @@ const CLASS_OF_KIND = {
   "not-found": NotFoundError,
   "backend-failed": BackendFailedError,
   timeout: TimeoutError,
+  "limit-exceeded": LimitExceededError,
   internal: InternalError,
 } as const satisfies Record<ErrorKind, WireErrorClass>;
 

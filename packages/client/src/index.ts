@@ -37,6 +37,7 @@ export {
   NotFoundError,
   BackendFailedError,
   TimeoutError,
+  LimitExceededError,
   InternalError,
   ConnectionError,
   CONNECTION_KIND,

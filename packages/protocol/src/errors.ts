@@ -30,6 +30,13 @@ export const ERROR_KINDS = [
   "backend-failed",
   /** The call did not finish within its time limit. */
   "timeout",
+  /**
+   * The call would take the session beyond one of the daemon's resource
+   * limits (pending edits, the size of a file's tree, the cost of a path, the
+   * size of a batch); `data.limit` names it (see {@link LimitExceededErrorData}).
+   * Nothing was changed: the session's pending edits are as they were.
+   */
+  "limit-exceeded",
   /** Something went wrong inside the daemon; details are in the daemon's log only. */
   "internal",
 ] as const;
@@ -64,6 +71,7 @@ export const ERROR_CODES: Readonly<Record<ErrorKind, number>> = {
   "not-found": -32007,
   "backend-failed": -32008,
   timeout: -32009,
+  "limit-exceeded": -32010,
 };
 
 /** Fields every error's `data` has. */
@@ -133,6 +141,47 @@ export interface TimeoutErrorData extends BaseErrorData {
   timeoutMs: number;
 }
 
+/**
+ * The names `limit-exceeded` reports in `data.limit`: one per bound the daemon
+ * keeps on a session (each is set by the `machinad run` flag `--max-NAME`):
+ *
+ * - `pending-edits`: edits pending (made but not saved or discarded); each
+ *   change of an `augeas.apply` counts as one.
+ * - `pending-bytes`: bytes the pending edits hold — their values (a `setm`
+ *   value once per node it sets), paths and labels, and the node paths they
+ *   resolved to.
+ * - `file-nodes`: nodes in the tree of one policy file; an edit that could take
+ *   a file beyond it (counting the nodes it may create) is refused. Files
+ *   larger on disk still load and may be read and shrunk.
+ * - `file-bytes`: the size of one policy file as on disk at its last load or
+ *   save, plus the bytes (values and labels) pending edits add to it.
+ * - `path-predicates`: predicates in one path (`setm`: base and sub together).
+ * - `path-cost`: the work evaluating and authorising one path takes:
+ *   (1 + predicates) × (steps + the steps of every predicate, each predicate
+ *   counting one more).
+ * - `apply-changes`: changes in one `augeas.apply`.
+ */
+export const LIMIT_NAMES = ["pending-edits", "pending-bytes", "file-nodes", "file-bytes", "path-predicates", "path-cost", "apply-changes"] as const;
+
+/** One of {@link LIMIT_NAMES}. */
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+/**
+ * `limit-exceeded`: the call would go beyond one of the daemon's per-session
+ * resource limits, and was not run (or, for `augeas.apply`, none of its
+ * changes stays). The message says what was counted and which `machinad`
+ * flag raises the limit.
+ */
+export interface LimitExceededErrorData extends BaseErrorData {
+  kind: "limit-exceeded";
+  /** Which limit: one of {@link LIMIT_NAMES}; a newer daemon may name others. */
+  limit: LimitName;
+  /** The limit's value in this daemon (a count, or bytes for `pending-bytes` and `file-bytes`). */
+  max: number;
+  /** The policy file concerned, for `file-nodes` and `file-bytes` (e.g. `/etc/hosts`). */
+  file?: string;
+}
+
 /** `backend-failed`: which backend, and whether trying again may help. */
 export interface BackendFailedErrorData extends BaseErrorData {
   kind: "backend-failed";
@@ -160,6 +209,7 @@ export type ErrorData =
   | TimeoutErrorData
   | BackendFailedErrorData
   | InvalidParamsErrorData
+  | LimitExceededErrorData
   | (BaseErrorData & { kind: "unauthenticated" })
   | (BaseErrorData & { kind: "auth-failed" })
   | (BaseErrorData & { kind: "busy" })

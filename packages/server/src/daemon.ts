@@ -30,6 +30,8 @@ import {
   DEFAULT_MAX_PENDING,
   DEFAULT_MAX_PENDING_PER_UID,
   DEFAULT_REFUSAL_LOG_LIMIT,
+  DEFAULT_SESSION_LIMITS,
+  type SessionLimits,
 } from "./limits.js";
 import { PendingConnections, type PendingPlace } from "./transport/pending.js";
 import { RefusalLog } from "./refusal-log.js";
@@ -58,6 +60,12 @@ export interface DaemonOptions {
   maxPendingPerUid?: number;
   /** Refusal log and audit lines written one by one per reason and 10 s (default 20; refusal-log.ts). */
   refusalLogLimit?: number;
+  /** What one session may make the daemon hold or compute (limits.ts); each field defaults separately. */
+  sessionLimits?: Partial<SessionLimits>;
+  /** Requests in one JSON-RPC batch (default 256). */
+  maxBatch?: number;
+  /** Requests read but not yet answered before the daemon stops reading a connection (default 64). */
+  maxInFlight?: number;
   env?: NodeJS.ProcessEnv;
   /** Service backend: `auto` (systemd when /run/systemd/system exists, else init scripts), `initd` or `systemd`. */
   serviceBackend?: ServiceBackendChoice;
@@ -120,6 +128,7 @@ export class Daemon {
           ...(options.initdDir ? { initdDir: options.initdDir } : {}),
           ...(options.packageTimeoutMs !== undefined ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
           ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
+          sessionLimits: { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits },
         },
         discover: (detail) => this.discoveryDocument(detail),
       });
@@ -259,6 +268,8 @@ export class Daemon {
       logger,
       maxLineBytes: this.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
       authTimeoutMs: this.options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
+      ...(this.options.maxBatch !== undefined ? { maxBatch: this.options.maxBatch } : {}),
+      ...(this.options.maxInFlight !== undefined ? { maxInFlight: this.options.maxInFlight } : {}),
       claim: (s) => this.claim(s),
       onAuthenticated: (s) => {
         const p = s.peer;

@@ -5,7 +5,7 @@
  * read does not compile). Anything else thrown is an internal error, logged in
  * full and reported to the client only as `internal` (rpc/wire-errors.ts).
  */
-import type { ErrorFields, ErrorKind } from "@machina/protocol";
+import type { ErrorFields, ErrorKind, LimitName } from "@machina/protocol";
 
 export class Fault<K extends ErrorKind = ErrorKind> extends Error {
   override readonly name: string = "Fault";
@@ -61,5 +61,22 @@ export class ConflictFault extends Fault<"conflict"> {
 export class TimeoutFault extends Fault<"timeout"> {
   constructor(timeoutMs: number, message = `the call did not finish within ${timeoutMs} ms`) {
     super("timeout", message, { timeoutMs });
+  }
+}
+
+/**
+ * The call would take the session beyond one of its resource limits
+ * (limits.ts); `what` says what was counted, and the message names the
+ * `machinad` flag that raises the limit. Thrown before anything changes.
+ */
+export class LimitExceededFault extends Fault<"limit-exceeded"> {
+  override readonly name: string = "LimitExceededFault";
+  constructor(
+    readonly limit: LimitName,
+    readonly max: number,
+    what: string,
+    file?: string,
+  ) {
+    super("limit-exceeded", `${what}: more than the ${limit} limit of ${max} (machinad --max-${limit})`, file === undefined ? { limit, max } : { limit, max, file });
   }
 }

@@ -13,6 +13,7 @@ import { augeasFault } from "./augeas-fault.js";
 import type { PolicyEngine } from "./authorise.js";
 import type { AugeasLocalRuntime } from "./local-runtime.js";
 import type { AugeasWorkspace } from "./workspace.js";
+import { checkApplyChanges, editCost, type EditCost } from "./edit-budget.js";
 
 export type AugeasMethod = Extract<MethodName, `augeas.${string}`>;
 
@@ -36,6 +37,8 @@ interface Edit {
   targets: string[];
   /** The policy files (their paths) the edit touches. */
   files: string[];
+  /** What it adds to the pending edits and the tree (edit-budget.ts). */
+  cost: EditCost;
 }
 
 /** Authorises one change against the current tree (throws PolicyDeniedFault) and answers how to perform it. */
@@ -44,6 +47,7 @@ function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasChange
     run,
     targets,
     files: [...new Set(targets.map((t) => engine.fileFor(t)?.path).filter((f): f is string => f !== undefined))],
+    cost: editCost(change, targets, (t) => engine.fileFor(t)?.path),
   });
   switch (change.op) {
     case "set": {
@@ -77,15 +81,16 @@ function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasChange
   }
 }
 
-/** Performs and journals an authorised edit; answers libaugeas' count. */
+/** Performs and journals an authorised edit within the session's limits; answers libaugeas' count. */
 function perform(ws: AugeasWorkspace, edit: Edit): number {
+  ws.admit(edit.cost);
   let count: number;
   try {
     count = edit.run(ws.aug);
   } catch (e) {
     throw augeasFault(e);
   }
-  ws.record({ replay: (aug) => void edit.run(aug), files: edit.files });
+  ws.record({ replay: (aug) => void edit.run(aug), files: edit.files, cost: edit.cost });
   return count;
 }
 
@@ -197,6 +202,7 @@ export const AUGEAS_METHODS = [
      * rolls the staged ones back, and the grant holds the staged batch.
      */
     authorise: ({ changes, preview }, rt) => {
+      checkApplyChanges(changes.length, rt.limits);
       const ws = rt.workspace;
       const mark = ws.mark();
       const targets: string[] = [];

@@ -66,7 +66,7 @@ export const augeasModule = defineModule({
       }),
     },
   },
-  start: (ctx: ModuleStartContext) => new AugeasHost(ctx.root, ctx.logger, ctx.callTimeoutMs),
+  start: (ctx: ModuleStartContext) => new AugeasHost(ctx.root, ctx.logger, ctx.callTimeoutMs, ctx.options.sessionLimits),
   methods: [
     forward("augeas.get"),
     forward("augeas.match"),

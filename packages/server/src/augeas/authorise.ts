@@ -34,9 +34,11 @@ import {
 } from "./augeas-path.js";
 import { matchesAny, type NodePattern, type PatternSegment } from "./node-pattern.js";
 import { shapeCovered, shapeIntersects } from "./pattern-coverage.js";
-import { NotFoundFault, PolicyDeniedFault } from "../faults.js";
+import { LimitExceededFault, NotFoundFault, PolicyDeniedFault } from "../faults.js";
 import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { BoundedCache, deepFreeze } from "./bounded-cache.js";
+import { checkPathLimits, type PathLimits } from "./path-cost.js";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../limits.js";
 
 /**
  * How many parsed paths, shape verdicts and resolved node paths the engine
@@ -104,7 +106,14 @@ export class PolicyEngine {
   private readonly shapesAllowed = new BoundedCache<string, true>(CACHE_ENTRIES);
   private readonly nodeRefs = new BoundedCache<string, NodeRef | null>(CACHE_ENTRIES);
 
-  constructor(policy: AugeasSection) {
+  constructor(
+    policy: AugeasSection,
+    /**
+     * Predicates and cost a client path may have (path-cost.ts), checked when
+     * a path is parsed; and the nodes one operation may create in a file.
+     */
+    private readonly pathLimits: PathLimits & Pick<SessionLimits, "maxFileNodes"> = DEFAULT_SESSION_LIMITS,
+  ) {
     this.files = policy.files;
     // Absolute patterns: the file's node labels, then the rule's segments.
     const absolute = (access: Access): PatternSegment[][] =>
@@ -218,8 +227,16 @@ export class PolicyEngine {
       if (step.predicates.length === 0) return;
       const shapeBefore = stepsShape(steps, i + 1);
       const before = i === 0 ? "" : serialiseSteps(steps.slice(0, i), true);
+      // The live check reads, for every predicate of the step, the nodes it
+      // could read from ANY candidate of the step — not only from those the
+      // step's earlier predicates leave. That is a superset (and the static
+      // check below has already required every node of that shape to be
+      // readable), and it is one query per distinct relative path instead of
+      // one per predicate over an ever longer prefix: those cost predicates ×
+      // a whole match, which over 10 000 nodes took seconds per call.
+      const head = `${before}/${serialiseStep({ test: step.test, predicates: [] })}`;
+      const queried = new Set<string>();
       step.predicates.forEach((pred, j) => {
-        const head = `${before}/${serialiseStep({ test: step.test, predicates: step.predicates.slice(0, j) })}`;
         const shown = `${before}/${serialiseStep({ test: step.test, predicates: step.predicates.slice(0, j + 1) })}`;
         let shape = shapeBefore;
         let query = head;
@@ -233,6 +250,8 @@ export class PolicyEngine {
             `the predicate reads nodes (${describeShape(shape)}) that the policy does not let you read: every node a predicate could read needs a read pattern`,
           );
         }
+        if (queried.has(query)) return;
+        queried.add(query);
         for (const ref of this.resolve(tree, query)) this.require(ref, "read", "a predicate reads this node");
       });
     });
@@ -240,8 +259,12 @@ export class PolicyEngine {
 
   private parse(path: string | AugeasPath): AugeasPath {
     if (typeof path !== "string") return path;
-    // Only paths that parsed are remembered: a rejected one is re-parsed (and re-refused) each time.
-    return this.parsedPaths.get(path) ?? this.parsedPaths.set(path, deepFreeze(parseAugeasPath(path)));
+    // Only paths that parsed (within the limits) are remembered: a rejected one is re-parsed (and re-refused) each time.
+    const known = this.parsedPaths.get(path);
+    if (known) return known;
+    const parsed = parseAugeasPath(path);
+    checkPathLimits(parsed.steps, parsed.canonical, this.pathLimits);
+    return this.parsedPaths.set(path, deepFreeze(parsed));
   }
 
   /** `match`: the readable nodes the path resolves to; unreadable ones are silently left out. */
@@ -282,7 +305,7 @@ export class PolicyEngine {
    * below the deepest prefix that matches, one node per remaining step. Those
    * steps must be plain labels: a wildcard or predicate cannot be created.
    */
-  private setTargets(tree: AugeasTree, contextPath: string, steps: readonly PathStep[], what: string): NodeRef[] {
+  private setTargets(tree: AugeasTree, contextPath: string, steps: readonly PathStep[], what: string, created = new Map<string, number>()): NodeRef[] {
     const join = (n: number): string => `${contextPath}/${serialiseSteps(steps.slice(0, n), false)}`;
     const existing = this.resolve(tree, join(steps.length));
     if (existing.length > 0) {
@@ -312,7 +335,8 @@ export class PolicyEngine {
       }
     }
     const labels = toCreate.map((s) => (s.test as { label: string }).label);
-    const created: NodeRef[] = [];
+    const refs: NodeRef[] = [];
+    const shown = `${contextPath}/${serialiseSteps(steps, false)}`;
     for (const base of bases) {
       // Every prefix that gets created; nodes strictly above a file's node
       // (e.g. /files/etc when no file below it is loaded yet) are tree
@@ -320,15 +344,32 @@ export class PolicyEngine {
       const finalLabels = [...base.labels, ...labels];
       const final = { path: nodePathFromLabels(finalLabels), labels: finalLabels };
       this.requireInsideFile(final, what, true);
+      this.countCreated(created, finalLabels, labels.length, shown);
       for (let n = 1; n <= labels.length; n++) {
         const nodeLabels = [...base.labels, ...labels.slice(0, n)];
         const ref = { path: `${base.path}/${labels.slice(0, n).map((l) => escapeLabel(l)).join("/")}`, labels: nodeLabels };
         if (this.isAboveFileNode(nodeLabels)) continue;
         this.require(ref, "write", `${what} (would create this node)`);
-        created.push(ref);
+        refs.push(ref);
       }
     }
-    return created;
+    return refs;
+  }
+
+  /**
+   * Counts nodes an operation creates per file, and refuses (`file-nodes`)
+   * once one file would get more than a file may hold at all — before they
+   * are all resolved: a wildcard base times a long missing path named
+   * hundreds of thousands (a setm of 60 missing steps below 10 000 nodes
+   * took a minute to authorise before the budget could refuse it).
+   */
+  private countCreated(created: Map<string, number>, labels: readonly string[], count: number, shown: string): void {
+    const rule = this.fileFor(labels);
+    if (!rule) return;
+    const n = (created.get(rule.path) ?? 0) + count;
+    const max = this.pathLimits.maxFileNodes;
+    if (n > max) throw new LimitExceededFault("file-nodes", max, `${shown} would create more than ${max} nodes in ${rule.path}`, rule.path);
+    created.set(rule.path, n);
   }
 
   private isAboveFileNode(labels: readonly string[]): boolean {
@@ -370,11 +411,13 @@ export class PolicyEngine {
     }
     const s = typeof sub === "string" ? parseRelativeAugeasPath(sub) : sub;
     const combined = [...b.steps, ...s.steps];
+    checkPathLimits(combined, `${b.canonical}/${s.canonical}`, this.pathLimits);
     this.requireShape(`${b.canonical}/${s.canonical}`, stepsShape(combined), "write", "cannot set");
     this.checkPredicates(tree, combined);
     const targets: string[] = [];
+    const created = new Map<string, number>();
     for (const baseNode of this.resolve(tree, b.canonical)) {
-      for (const t of this.setTargets(tree, baseNode.path, s.steps, "cannot set")) targets.push(t.path);
+      for (const t of this.setTargets(tree, baseNode.path, s.steps, "cannot set", created)) targets.push(t.path);
     }
     return { base: b.canonical, sub: s.canonical, targets };
   }

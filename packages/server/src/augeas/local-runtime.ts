@@ -4,18 +4,24 @@
  * of a client's session happens there, never in the daemon's event loop.
  */
 import type { Logger } from "../logger.js";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../limits.js";
 import type { AugeasSection } from "./augeas-section.js";
 import { PolicyEngine } from "./authorise.js";
 import { scanDefaultLenses } from "./lens-scan.js";
 import { AugeasWorkspace, type WorkspaceFile } from "./workspace.js";
 
 export class AugeasLocalRuntime {
-  private current: { workspace: AugeasWorkspace; engine: PolicyEngine } | undefined;
+  private current: { workspace: AugeasWorkspace; engine: PolicyEngine; limits: SessionLimits } | undefined;
 
   constructor(
     private readonly root: string,
     private readonly logger: Logger,
   ) {}
+
+  /** The session's resource limits of the current policy's workspace (limits.ts). */
+  get limits(): SessionLimits {
+    return this.live().limits;
+  }
 
   get workspace(): AugeasWorkspace {
     return this.live().workspace;
@@ -25,13 +31,13 @@ export class AugeasLocalRuntime {
     return this.live().engine;
   }
 
-  /** Opens a workspace for `section` (closing the previous one); answers its files and their load problems. */
-  usePolicy(section: AugeasSection): WorkspaceFile[] {
+  /** Opens a workspace for `section` within `limits` (closing the previous one); answers its files and their load problems. */
+  usePolicy(section: AugeasSection, limits: SessionLimits = DEFAULT_SESSION_LIMITS): WorkspaceFile[] {
     this.current?.workspace.close();
     this.current = undefined;
     const unnamed = section.files.filter((f) => !f.lens).map((f) => f.path);
-    const workspace = new AugeasWorkspace(this.root, section, scanDefaultLenses(unnamed).lenses, this.logger);
-    this.current = { workspace, engine: new PolicyEngine(section) };
+    const workspace = new AugeasWorkspace(this.root, section, scanDefaultLenses(unnamed).lenses, this.logger, limits);
+    this.current = { workspace, engine: new PolicyEngine(section, limits), limits };
     const files = workspace.describeFiles();
     for (const f of files) {
       if (f.problem) this.logger.warn(`${f.rule.path}: ${f.problem}`);
@@ -50,7 +56,7 @@ export class AugeasLocalRuntime {
     this.current = undefined;
   }
 
-  private live(): { workspace: AugeasWorkspace; engine: PolicyEngine } {
+  private live(): { workspace: AugeasWorkspace; engine: PolicyEngine; limits: SessionLimits } {
     if (!this.current) throw new Error("the Augeas workspace is used before a policy was loaded");
     return this.current;
   }

@@ -9,14 +9,16 @@ import path from "node:path";
 export interface FileSnapshot {
   exists: boolean;
   sha256?: string;
+  /** Bytes on disk (0 when it does not exist). */
+  size: number;
 }
 
 export function snapshotFile(root: string, file: string): FileSnapshot {
   try {
     const bytes = fs.readFileSync(path.join(root, file));
-    return { exists: true, sha256: crypto.createHash("sha256").update(bytes).digest("hex") };
+    return { exists: true, sha256: crypto.createHash("sha256").update(bytes).digest("hex"), size: bytes.length };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { exists: false };
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { exists: false, size: 0 };
     throw e;
   }
 }

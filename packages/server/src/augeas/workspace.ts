@@ -19,6 +19,12 @@ import { nodeChangeDiff, unifiedDiff } from "./unified-diff.js";
 import { shapeCovered } from "./pattern-coverage.js";
 import { augeasFault } from "./augeas-fault.js";
 import { removeNewSaveTempFiles, saveTempFiles } from "./save-temp-files.js";
+import { EditBudget, type BudgetView, type EditCost, type EditLimits } from "./edit-budget.js";
+import { nodePathFromLabels } from "./augeas-label.js";
+import { DEFAULT_SESSION_LIMITS } from "../limits.js";
+
+/** The variable node counts are taken with (aug_defvar counts without building paths); client paths cannot name variables. */
+const COUNT_VARIABLE = "machina_count";
 
 /** A policy file and what became of it at the last load. */
 export interface WorkspaceFile {
@@ -39,6 +45,8 @@ export interface JournalEntry {
   replay(aug: Augeas): void;
   /** The policy files (their paths) the edit touched. */
   files: readonly string[];
+  /** Its price, as admitted (edit-budget.ts). */
+  cost: EditCost;
 }
 
 export class AugeasWorkspace {
@@ -46,13 +54,16 @@ export class AugeasWorkspace {
   private readonly files = new Map<string, WorkspaceFile>();
   private snapshots = new Map<string, FileSnapshot>();
   private journal: JournalEntry[] = [];
+  private readonly budget: EditBudget;
 
   constructor(
     private readonly root: string,
     policy: AugeasSection,
     defaultLenses: ReadonlyMap<string, string>,
     private readonly logger: Logger,
+    limits: EditLimits = DEFAULT_SESSION_LIMITS,
   ) {
+    this.budget = new EditBudget(limits);
     this.aug = new Augeas({ root, noModuleAutoload: true, noLoad: true });
     for (const rule of policy.files) {
       const lens = rule.lens ?? defaultLenses.get(rule.path);
@@ -72,11 +83,39 @@ export class AugeasWorkspace {
     this.snapshots = new Map();
     for (const [file, wf] of this.files) if (!wf.problem) this.snapshots.set(file, snapshotFile(this.root, file));
     this.journal = [];
+    this.budget.reset();
   }
 
-  /** Records a successful edit. */
+  /**
+   * Refuses (`limit-exceeded`) an edit of this cost that would take the
+   * pending edits or a file's tree beyond the session's limits; changes nothing.
+   */
+  admit(cost: EditCost): void {
+    this.budget.admit(cost, this.budgetView);
+  }
+
+  /** Records a successful edit (admitted first). */
   record(entry: JournalEntry): void {
     this.journal.push(entry);
+    this.budget.add(entry.cost);
+  }
+
+  private readonly budgetView: BudgetView = {
+    countNodes: (file) => {
+      const wf = this.files.get(file);
+      return wf ? this.count(`${nodePathFromLabels(wf.rule.nodeLabels)}//*`) : 0;
+    },
+    exists: (node) => this.count(node) > 0,
+    diskSize: (file) => this.snapshots.get(file)?.size ?? 0,
+  };
+
+  /** Nodes `path` selects, without building their paths (which costs O(siblings) each). */
+  private count(path: string): number {
+    try {
+      return this.aug.defvar(COUNT_VARIABLE, path);
+    } finally {
+      this.aug.defvar(COUNT_VARIABLE, null);
+    }
   }
 
   /** A position in the journal to roll back to. */
@@ -93,6 +132,7 @@ export class AugeasWorkspace {
       entry.replay(this.aug);
       this.journal.push(entry);
     }
+    this.budget.rolledBack(keep.length);
   }
 
   /** True when some edit is pending. */
@@ -176,6 +216,7 @@ export class AugeasWorkspace {
     }
     for (const file of written) this.snapshots.set(file, snapshotFile(this.root, file));
     this.journal = [];
+    this.budget.saved();
     return written;
   }
 

@@ -18,6 +18,7 @@ import type { Handshake } from "../session/handshake.js";
 import type { PolicyProblem } from "../policy/policy-errors.js";
 import type { PolicyValidator, TomlTable } from "../policy/policy-validator.js";
 import type { KeyLineIndex } from "../policy/toml-key-lines.js";
+import type { SessionLimits } from "../limits.js";
 
 declare const grantBrand: unique symbol;
 
@@ -156,6 +157,8 @@ export interface ModuleOptions {
   initdDir?: string;
   packageTimeoutMs?: number;
   selfPackage?: string;
+  /** What one session may make the daemon hold or compute (limits.ts); the defaults when absent. */
+  sessionLimits?: SessionLimits;
 }
 
 /** A module's live state: backends, the Augeas host. */

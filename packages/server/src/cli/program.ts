@@ -19,6 +19,15 @@ import {
   DEFAULT_MAX_PENDING,
   DEFAULT_MAX_PENDING_PER_UID,
   DEFAULT_REFUSAL_LOG_LIMIT,
+  DEFAULT_MAX_PENDING_EDITS,
+  DEFAULT_MAX_PENDING_BYTES,
+  DEFAULT_MAX_FILE_NODES,
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_MAX_PATH_PREDICATES,
+  DEFAULT_MAX_PATH_COST,
+  MAX_APPLY_CHANGES,
+  DEFAULT_MAX_BATCH,
+  DEFAULT_MAX_IN_FLIGHT,
 } from "../limits.js";
 import { DEFAULT_PACKAGE_TIMEOUT_MS, DEFAULT_SELF_PACKAGE } from "../package/package-module.js";
 
@@ -31,6 +40,12 @@ function parseMs(value: string): number {
 function parseCount(value: string): number {
   const n = Number(value);
   if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function parseApplyChanges(value: string): number {
+  const n = parseCount(value);
+  if (n > MAX_APPLY_CHANGES) throw new UsageError(`--max-apply-changes: at most ${MAX_APPLY_CHANGES} (the protocol's own maximum), got ${n}`);
   return n;
 }
 
@@ -65,6 +80,15 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--max-pending <n>", "connections that may wait to authenticate at once; more are told busy", parseCount, DEFAULT_MAX_PENDING)
     .option("--max-pending-per-uid <n>", "connections of one user that may wait to authenticate at once (at most --max-pending)", parseCount)
     .option("--refusal-log-limit <n>", "log and audit lines written one by one per kind of refusal and 10 s; the rest are summed up", parseCount, DEFAULT_REFUSAL_LOG_LIMIT)
+    .option("--max-pending-edits <n>", "edits a session may have pending (unsaved); more are refused limit-exceeded until it saves or discards", parseCount, DEFAULT_MAX_PENDING_EDITS)
+    .option("--max-pending-bytes <bytes>", "bytes a session's pending edits may hold (values, paths, labels, resolved nodes; a setm value once per node)", parseCount, DEFAULT_MAX_PENDING_BYTES)
+    .option("--max-file-nodes <n>", "nodes an edit may grow one policy file's tree to (larger files still load, read and shrink)", parseCount, DEFAULT_MAX_FILE_NODES)
+    .option("--max-file-bytes <bytes>", "bytes one policy file may reach: its size at the last load or save plus what pending edits add", parseCount, DEFAULT_MAX_FILE_BYTES)
+    .option("--max-path-predicates <n>", "predicates in one client path (setm: base and sub together)", parseCount, DEFAULT_MAX_PATH_PREDICATES)
+    .option("--max-path-cost <n>", "cost of one client path: (1 + predicates) x (steps + each predicate's steps + 1)", parseCount, DEFAULT_MAX_PATH_COST)
+    .option("--max-apply-changes <n>", `changes in one augeas.apply (at most ${MAX_APPLY_CHANGES})`, parseApplyChanges, MAX_APPLY_CHANGES)
+    .option("--max-batch <n>", "requests in one JSON-RPC batch; a larger batch is an invalid request and none of it runs", parseCount, DEFAULT_MAX_BATCH)
+    .option("--max-in-flight <n>", "requests of a connection read but not yet answered; beyond it the daemon stops reading until half are answered", parseCount, DEFAULT_MAX_IN_FLIGHT)
     .addOption(new Option("--service-backend <kind>", "how services are controlled: systemd when /run/systemd/system exists, else init scripts").choices(SERVICE_BACKEND_CHOICES).default("auto"))
     .option("--initd-dir <dir>", "directory of the init scripts (the initd backend)", "/etc/init.d")
     .option("--package-timeout <ms>", "time limit of one apt-get install, remove or update", parseMs, DEFAULT_PACKAGE_TIMEOUT_MS)
@@ -99,6 +123,17 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         maxPending,
         maxPendingPerUid,
         refusalLogLimit: opts.refusalLogLimit as number,
+        sessionLimits: {
+          maxPendingEdits: opts.maxPendingEdits as number,
+          maxPendingBytes: opts.maxPendingBytes as number,
+          maxFileNodes: opts.maxFileNodes as number,
+          maxFileBytes: opts.maxFileBytes as number,
+          maxPathPredicates: opts.maxPathPredicates as number,
+          maxPathCost: opts.maxPathCost as number,
+          maxApplyChanges: opts.maxApplyChanges as number,
+        },
+        maxBatch: opts.maxBatch as number,
+        maxInFlight: opts.maxInFlight as number,
         serviceBackend: opts.serviceBackend as ServiceBackendChoice,
         initdDir: String(opts.initdDir),
         packageTimeoutMs: opts.packageTimeout as number,

@@ -8,6 +8,7 @@ import { createLogger, type LogLevel } from "../logger.js";
 import { credentialFile, readCredential, readSecretFile, readSecretStdin, SecretError } from "../secret.js";
 import { UsageError } from "./usage-error.js";
 import type { ServiceBackendChoice } from "../service/select-backend.js";
+import type { SessionLimits } from "../limits.js";
 import fs from "node:fs";
 
 export type SecretSource = { from: "file"; file: string } | { from: "default"; file: string } | { from: "stdin" } | { from: "none" };
@@ -27,6 +28,10 @@ export interface RunOptions {
   maxPending?: number;
   maxPendingPerUid?: number;
   refusalLogLimit?: number;
+  /** What one session may make the daemon hold or compute (the --max-* flags). */
+  sessionLimits?: SessionLimits;
+  maxBatch?: number;
+  maxInFlight?: number;
   serviceBackend?: ServiceBackendChoice;
   initdDir?: string;
   packageTimeoutMs?: number;
@@ -83,6 +88,9 @@ export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Pr
     ...(options.maxPending !== undefined ? { maxPending: options.maxPending } : {}),
     ...(options.maxPendingPerUid !== undefined ? { maxPendingPerUid: options.maxPendingPerUid } : {}),
     ...(options.refusalLogLimit !== undefined ? { refusalLogLimit: options.refusalLogLimit } : {}),
+    ...(options.sessionLimits ? { sessionLimits: options.sessionLimits } : {}),
+    ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
+    ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
     ...(options.serviceBackend ? { serviceBackend: options.serviceBackend } : {}),
     ...(options.initdDir ? { initdDir: options.initdDir } : {}),
     ...(options.packageTimeoutMs ? { packageTimeoutMs: options.packageTimeoutMs } : {}),

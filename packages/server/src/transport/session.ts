@@ -17,9 +17,8 @@ import type { Dispatcher, DispatchCaller } from "../rpc/dispatcher.js";
 import { Handshake } from "../session/handshake.js";
 import { invalidRequestResponse, parseErrorResponse, wireError } from "../rpc/wire-errors.js";
 import type { Logger } from "../logger.js";
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_IN_FLIGHT, MAX_UNSENT_BYTES } from "../limits.js";
 
-/** Most requests one batch may hold. */
-export const MAX_BATCH = 256;
 /**
  * Most requests a connection may send before it has authenticated (the
  * handshake takes two; a client may also ask rpc.discover): a line that would
@@ -29,8 +28,6 @@ export const MAX_BATCH = 256;
  * connection.
  */
 export const MAX_REQUESTS_BEFORE_AUTH = 64;
-/** Lines waiting in the FIFO before we stop reading from the socket. */
-const MAX_QUEUED = 1024;
 /** Longest time answers are held back to leave in one write (see send()). */
 const MAX_CORK_MS = 1;
 
@@ -42,6 +39,14 @@ export interface SessionOptions {
   logger: Logger;
   maxLineBytes: number;
   authTimeoutMs: number;
+  /** Most requests one JSON-RPC batch may hold (`--max-batch`). */
+  maxBatch?: number;
+  /**
+   * Lines read but not yet answered before the daemon stops reading the
+   * socket (`--max-in-flight`): back-pressure, so a pipelining client's
+   * queued lines hold at most this many × the line limit.
+   */
+  maxInFlight?: number;
   /**
    * The peer proved the key: takes the daemon's one session slot for this
    * connection. False when another session holds it (the peer is told `busy`).
@@ -68,6 +73,12 @@ export class Session implements DispatchCaller {
   private readonly peerGone = new AbortController();
   private authTimer: NodeJS.Timeout | undefined;
   private requestsBeforeAuth = 0;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  /** Set while stopping: queued calls then run without waiting for the client to read its answers. */
+  private draining = false;
+  /** Ends roomForAnswers' wait (when stopping). */
+  private stopWaitingForReader: (() => void) | undefined;
   /** True while answers are being collected into one write (see send()), and since when. */
   private corked = false;
   private corkedAt = 0;
@@ -77,6 +88,8 @@ export class Session implements DispatchCaller {
     this.peer = options.peer;
     this.socket = options.socket;
     this.decoder = new LineDecoder(options.maxLineBytes);
+    this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.handshake = new Handshake({
       claim: () => options.claim(this),
       authenticated: () => {
@@ -126,6 +139,8 @@ export class Session implements DispatchCaller {
 
   /** Stops reading, lets queued calls finish, then closes. Resolves when closed. */
   async drainAndClose(): Promise<void> {
+    this.draining = true;
+    this.stopWaitingForReader?.();
     this.socket.pause();
     await this.queue;
     this.end();
@@ -160,9 +175,10 @@ export class Session implements DispatchCaller {
 
   private enqueue(line: string): void {
     this.queued++;
-    if (this.queued > MAX_QUEUED) this.socket.pause();
+    if (this.queued >= this.maxInFlight) this.socket.pause();
     this.queue = this.queue.then(async () => {
       try {
+        await this.roomForAnswers();
         if (!this.closed) await this.handleLine(line);
       } catch (e) {
         this.options.logger.error(`session ${this.id}: unexpected failure handling a message`, e);
@@ -170,7 +186,7 @@ export class Session implements DispatchCaller {
       } finally {
         this.queued--;
         if (this.queued === 0 || performance.now() - this.corkedAt > MAX_CORK_MS) this.flush();
-        if (this.queued <= MAX_QUEUED / 2 && !this.closed) this.socket.resume();
+        if (this.queued <= this.maxInFlight / 2 && !this.closed && !this.draining) this.socket.resume();
       }
     });
   }
@@ -187,7 +203,9 @@ export class Session implements DispatchCaller {
     if (!this.withinPreAuthLimit(Array.isArray(message) ? message.length : 1)) return;
     if (Array.isArray(message)) {
       if (message.length === 0) return this.send(invalidRequestResponse(null, "empty batch"));
-      if (message.length > MAX_BATCH) return this.send(invalidRequestResponse(null, `batch of more than ${MAX_BATCH} requests`));
+      if (message.length > this.maxBatch) {
+        return this.send(invalidRequestResponse(null, `batch of more than ${this.maxBatch} requests (machinad --max-batch)`));
+      }
       const responses: JSONRPCResponse[] = [];
       for (const item of message) {
         if (this.closed) return;
@@ -225,6 +243,28 @@ export class Session implements DispatchCaller {
       return invalidRequestResponse(typeof id === "string" || typeof id === "number" ? id : null, problem);
     }
     return this.options.dispatcher.dispatch(message as JSONRPCRequest, this);
+  }
+
+  /**
+   * Waits while more than MAX_UNSENT_BYTES of answers wait for the client to
+   * read them: a client that sends and never reads would otherwise make the
+   * daemon buffer every answer (a 64 KiB value per 60-byte get). The FIFO
+   * stops, so reading stops too (maxInFlight). Not while stopping.
+   */
+  private async roomForAnswers(): Promise<void> {
+    if (this.socket.writableLength <= MAX_UNSENT_BYTES || this.closed || this.draining) return;
+    this.flush();
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.socket.off("drain", done);
+        this.socket.off("close", done);
+        this.stopWaitingForReader = undefined;
+        resolve();
+      };
+      this.socket.on("drain", done);
+      this.socket.on("close", done);
+      this.stopWaitingForReader = done;
+    });
   }
 
   private send(message: unknown): void {

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { Caller } from "../../capability/capability-module.js";
 import { Fault, TimeoutFault } from "../../faults.js";
 import type { Logger } from "../../logger.js";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../../limits.js";
 import type { AugeasSection } from "../augeas-section.js";
 import type { WorkspaceFile } from "../workspace.js";
 import type { CallOutcome, HostFault, HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
@@ -65,6 +66,8 @@ export class AugeasHost {
     private readonly root: string,
     private readonly logger: Logger,
     private readonly timeLimitMs: number,
+    /** The session's resource limits (limits.ts), enforced in the host. */
+    private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
   ) {}
 
   /** Start-up and SIGHUP: the host opens a workspace for the new section. */
@@ -144,7 +147,7 @@ export class AugeasHost {
   private async loadPolicy(host: Host): Promise<void> {
     if (!this.section) return;
     try {
-      const reply = await this.request(host, { op: "policy", section: this.section });
+      const reply = await this.request(host, { op: "policy", section: this.section, limits: this.limits });
       if ("files" in reply) this.files = reply.files;
     } catch (e) {
       this.logger.error(`the Augeas host could not load the policy's files: ${(e as Error).message}`);

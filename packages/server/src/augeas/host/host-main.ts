@@ -32,7 +32,7 @@ function handle(request: HostRequest): HostReply {
   try {
     switch (request.op) {
       case "policy":
-        return { id: request.id, files: runtime.usePolicy(request.section) };
+        return { id: request.id, files: runtime.usePolicy(request.section, request.limits) };
       case "reset":
         runtime.reset();
         return { id: request.id, done: true };

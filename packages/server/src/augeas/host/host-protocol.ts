@@ -4,12 +4,13 @@
  * in order, one at a time; log lines may come between answers.
  */
 import type { ErrorKind } from "@machina/protocol";
+import type { SessionLimits } from "../../limits.js";
 import type { AugeasSection } from "../augeas-section.js";
 import type { WorkspaceFile } from "../workspace.js";
 
 export type HostRequest =
   /** Open a workspace for this section (start-up, SIGHUP); answered with the files and their problems. */
-  | { id: number; op: "policy"; section: AugeasSection }
+  | { id: number; op: "policy"; section: AugeasSection; limits: SessionLimits }
   /** A session started or ended: reload the files, drop pending edits. */
   | { id: number; op: "reset" }
   /** One `augeas.*` call, its params already checked against the vocabulary's schema. */
