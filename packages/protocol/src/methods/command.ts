@@ -10,10 +10,15 @@
  * when given, else the daemon's. Names the dynamic loader or libc act on
  * (`LD_*`, `GCONV_PATH`, `MALLOC_*`, …) are never passed, allowlisted or not.
  * The program runs as the entry's `user` (supplementary groups dropped) when
- * it names one, else as root, in `/`, in a process group of its own; at the
+ * it names one, else as root, in `/`, in a session and process group of its
+ * own, and in a cgroup of its own where the daemon can make one; at the
  * entry's `timeout` the group gets SIGTERM, and SIGKILL 2 s later. Output
  * beyond the entry's cap (`max_output`, default 256 KiB, at most 512 KiB, for
  * stdout and stderr together) ends the program (SIGKILL) and sets `truncated`.
+ * Nothing the program starts outlives it: when it exits (or is ended), its
+ * process group and its cgroup — children that left with setsid() included —
+ * are killed, and the call answers once they are gone. (Without a cgroup,
+ * only the process group: see SECURITY.md.)
  *
  * stdin (only for entries with `stdin = true`) and the captured stdout and
  * stderr travel as `text` (UTF-8; lossy for binary output), `base64` or
