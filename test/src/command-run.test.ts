@@ -73,6 +73,23 @@ max_output = 524288
 [[command]]
 name = "missing"
 path = "/nonexistent/program"
+
+# A shell only to start children the ways real programs do; the daemon itself never uses one.
+[[command]]
+name = "background"
+path = "/bin/sh"
+args = [["-c"], "^sleep [0-9]+ & echo started$"]
+
+[[command]]
+name = "escape"
+path = "/bin/sh"
+args = [["-c"], "^setsid -f sleep [0-9]+ ; echo started$"]
+
+[[command]]
+name = "escape-and-hang"
+path = "/bin/sh"
+args = [["-c"], "^setsid -f sleep [0-9]+ ; sleep [0-9]+ & sleep 60$"]
+timeout = 1
 `;
 
 const suite = daemonSuite({ policy: POLICY });
@@ -155,6 +172,59 @@ test("a command that outlives its timeout is stopped and says so", async () => {
     assert.equal(r.exitCode, null);
     assert.equal(r.signal, "SIGTERM");
   });
+  await assertServesNextClient(suite.sandbox);
+});
+
+/** A number no other process's `sleep` argument is likely to be. */
+const marker = () => String(7_000_000 + Math.floor(Math.random() * 1_000_000));
+
+/** Live processes (not zombies awaiting their reaper) whose command line is `sleep SECONDS`. */
+function sleepers(seconds: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8") !== `sleep\0${seconds}\0`) continue;
+      if (/^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${entry}/stat`, "utf8"))) continue;
+      found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+test("nothing a command starts outlives it: a background child, or one that left with setsid, is gone when the call answers", async () => {
+  const bg = marker();
+  const escaped = marker();
+  try {
+    await withClient(suite.sandbox, async (m) => {
+      const a = await m.command.run({ name: "background", args: ["-c", `sleep ${bg} & echo started`] });
+      assert.deepEqual([a.exitCode, a.stdout], [0, "started\n"]);
+      assert.deepEqual(sleepers(bg), [], "the backgrounded sleep is gone");
+      const b = await m.command.run({ name: "escape", args: ["-c", `setsid -f sleep ${escaped} ; echo started`] });
+      assert.deepEqual([b.exitCode, b.stdout], [0, "started\n"]);
+      assert.deepEqual(sleepers(escaped), [], "the sleep in a session of its own is gone");
+    });
+  } finally {
+    for (const pid of [...sleepers(bg), ...sleepers(escaped)]) process.kill(pid, "SIGKILL");
+  }
+  await assertServesNextClient(suite.sandbox);
+});
+
+test("nothing a command starts outlives its timeout either, setsid children included", async () => {
+  const escaped = marker();
+  const grouped = marker();
+  try {
+    await withClient(suite.sandbox, async (m) => {
+      const r = await m.command.run({ name: "escape-and-hang", args: ["-c", `setsid -f sleep ${escaped} ; sleep ${grouped} & sleep 60`] });
+      assert.equal(r.timedOut, true);
+      assert.deepEqual(sleepers(grouped), [], "the background sleep in its group is gone");
+      assert.deepEqual(sleepers(escaped), [], "the sleep in a session of its own is gone");
+    });
+  } finally {
+    for (const pid of [...sleepers(escaped), ...sleepers(grouped)]) process.kill(pid, "SIGKILL");
+  }
   await assertServesNextClient(suite.sandbox);
 });
 

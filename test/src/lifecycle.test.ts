@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterEach, test } from "node:test";
 import { ConnectionError } from "@machina/client";
 import { assertServesNextClient, connectClient, rejectsWithKind, withClient } from "./harness/clients.js";
-import { cleanEnv, daemonStartFailure, runMachinad, startDaemon, type DaemonProcess } from "./harness/daemon.js";
+import { MACHINAD, cleanEnv, daemonStartFailure, runMachinad, startDaemon, type DaemonProcess } from "./harness/daemon.js";
 import { INVALID_POLICY, STANDARD_POLICY } from "./harness/policies.js";
 import { RawConnection } from "./harness/raw-client.js";
 import { Sandbox } from "./harness/sandbox.js";
@@ -214,6 +214,44 @@ for (const mode of [0o620, 0o602, 0o666]) {
     assert.ok(!fs.existsSync(sb.socket), "no socket was created");
   });
 }
+
+test("a secret file readable by every user (0644) is refused, naming the file and the fix", async () => {
+  const sb = sandbox();
+  fs.chmodSync(sb.secretFile, 0o644);
+  const r = await daemonStartFailure(sb);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /secret file .*secret is readable by every user \(mode 644\)/);
+  assert.match(r.stderr, /chmod 600 /);
+  assert.ok(!r.stderr.includes(sb.keyBase64));
+  assert.ok(!fs.existsSync(sb.socket), "no socket was created");
+});
+
+test("a secret file readable by the socket's group (root:GROUP 0640, as installed) starts quietly; by another group, with a warning", async () => {
+  const sb = sandbox();
+  fs.chownSync(sb.secretFile, 0, 65534);
+  fs.chmodSync(sb.secretFile, 0o640);
+  const quiet = await daemon(sb, ["--group", "nogroup"]);
+  await assertServesNextClient(sb);
+  assert.doesNotMatch(quiet.stderr, /secret file/);
+  await quiet.stop();
+  const warned = await daemon(sb);
+  await assertServesNextClient(sb);
+  assert.match(warned.stderr, /warn: secret file .* is readable by group 65534 \(mode 640\), which is not the socket's group/);
+});
+
+test("machinad keygen writes a key only root can read, whatever the umask", async () => {
+  const sb = sandbox();
+  const file = path.join(sb.dir, "new-secret");
+  const fd = fs.openSync(file, "w", 0o644);
+  try {
+    const child = spawn(process.execPath, [MACHINAD, "keygen"], { stdio: ["ignore", fd, "pipe"], env: cleanEnv() });
+    assert.equal(await new Promise((resolve) => child.once("close", resolve)), 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.match(fs.readFileSync(file, "utf8"), /^[A-Za-z0-9+/]{43}=\n$/);
+});
 
 test("a secret file that is a symlink is refused", async () => {
   const sb = sandbox();

@@ -34,6 +34,12 @@ write = ["**"]
 const SLOW_MATCH = '/files/etc/hosts/*[canonical != "none of them"]';
 /** What "promptly" means here: well under the slow match, with room for a loaded machine. */
 const PROMPT_MS = 1000;
+/**
+ * A call's time limit runs from when the Augeas host starts on it — after
+ * the session's own loading of the files (a 10 000-entry file here) — so its
+ * answer may come that much later, plus a loaded machine's slack.
+ */
+const AFTER_LIMIT_MS = 2 * PROMPT_MS;
 
 const sandboxes: Sandbox[] = [];
 const daemons: DaemonProcess[] = [];
@@ -90,7 +96,7 @@ test("a runaway call ends at the call timeout, while the daemon answers others, 
 
   const r = await slow;
   assert.equal((r.error?.data as { kind?: string } | undefined)?.kind, "timeout", JSON.stringify(r));
-  assert.ok(since(t0) < 1500 + PROMPT_MS, `the timeout answer came after ${since(t0)} ms`);
+  assert.ok(since(t0) < 1500 + AFTER_LIMIT_MS, `the timeout answer came after ${since(t0)} ms`);
   // The session's state died with the call: it is closed.
   await a.waitClosed();
   const tc = Date.now();
@@ -188,7 +194,7 @@ test("generated expensive calls never keep the daemon from answering others, and
         const r = await answer;
         assert.ok(r.result !== undefined || r.error !== undefined, JSON.stringify(r));
         assert.notEqual((r.error?.data as { kind?: string } | undefined)?.kind, "internal", JSON.stringify(r));
-        assert.ok(since(t0) < 1000 + PROMPT_MS, `${method} ${JSON.stringify(params)} was answered after ${since(t0)} ms`);
+        assert.ok(since(t0) < 1000 + AFTER_LIMIT_MS, `${method} ${JSON.stringify(params)} was answered after ${since(t0)} ms`);
       } finally {
         a.close();
       }

@@ -130,7 +130,11 @@ export class Daemon {
           ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
           sessionLimits: { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits },
         },
-        discover: (detail) => this.discoveryDocument(detail),
+        // The full document describes the files as loaded for this session: wait for that load.
+        discover: async (detail) => {
+          if (detail === "full") await this.runtimesReady();
+          return this.discoveryDocument(detail);
+        },
       });
     }
     this.runtimes = runtimes as ModuleRuntimes;
@@ -149,7 +153,7 @@ export class Daemon {
   /** Starts listening. */
   async start(): Promise<void> {
     const o = this.options;
-    await Promise.all(this.moduleRuntimes().flatMap((rt) => (rt.ready ? [rt.ready()] : [])));
+    await this.runtimesReady();
     this.listener = await listen({ socketPath: o.socketPath, ...(o.user ? { user: o.user } : {}), ...(o.group ? { group: o.group } : {}), ...(o.env ? { env: o.env } : {}) });
     this.listener.server.on("connection", (socket) => this.accept(socket));
     if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`, { mode: 0o644 });
@@ -207,6 +211,10 @@ export class Daemon {
       this.resolveDone();
     })();
     return this.stopping;
+  }
+
+  private async runtimesReady(): Promise<void> {
+    await Promise.all(this.moduleRuntimes().flatMap((rt) => (rt.ready ? [rt.ready()] : [])));
   }
 
   private moduleRuntimes(): ModuleRuntime<unknown>[] {

@@ -13,12 +13,29 @@ export class SecretError extends Error {
   }
 }
 
+export interface SecretFileOptions {
+  /** The owners accepted (default: root, and the daemon's own user when it is not root). */
+  allowedOwners?: number[];
+  /**
+   * The group the file may be readable by without a warning: the socket's
+   * group (`--group`), the web panel's, which reads the same file (the
+   * documented setup: root:GROUP 0640).
+   */
+  clientGroup?: number;
+  /** Receives a warning about a file readable by more than it should be. */
+  warn?: (message: string) => void;
+}
+
 /**
  * Reads a key file. It must be a regular file owned by root (or by the user the
  * daemon runs as, for unprivileged demos) and not writable by group or others:
- * whoever can write it can impersonate either end.
+ * whoever can write it can impersonate either end. Whoever can read it can
+ * authenticate as the panel, so it must not be readable by others (refused);
+ * readable by a group other than the socket's (or root's) it is accepted with
+ * a warning.
  */
-export function readSecretFile(file: string, allowedOwners: number[] = ownersAllowed()): Uint8Array {
+export function readSecretFile(file: string, options: SecretFileOptions = {}): Uint8Array {
+  const allowedOwners = options.allowedOwners ?? ownersAllowed();
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -33,8 +50,21 @@ export function readSecretFile(file: string, allowedOwners: number[] = ownersAll
     if (!allowedOwners.includes(st.uid)) {
       throw new SecretError(`secret file ${file} is owned by uid ${st.uid}; it must be owned by root`);
     }
+    const mode = (st.mode & 0o777).toString(8);
     if (st.mode & 0o022) {
-      throw new SecretError(`secret file ${file} is writable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 0640 or 0600`);
+      throw new SecretError(`secret file ${file} is writable by group or others (mode ${mode}); chmod 0640 or 0600`);
+    }
+    if (st.mode & 0o004) {
+      throw new SecretError(
+        `secret file ${file} is readable by every user (mode ${mode}), who could then authenticate as the panel; ` +
+          `chmod 600 ${file} (or chmod 640 and chgrp it to the web panel's group, as --group)`,
+      );
+    }
+    if (st.mode & 0o040 && st.gid !== 0 && st.gid !== options.clientGroup) {
+      options.warn?.(
+        `secret file ${file} is readable by group ${st.gid} (mode ${mode}), which is not the socket's group` +
+          `${options.clientGroup === undefined ? " (no --group given)" : ` (${options.clientGroup})`}: its members can authenticate as the panel`,
+      );
     }
     return parseKeyText(fs.readFileSync(fd, "utf8"), file);
   } finally {

@@ -29,10 +29,12 @@ export function encodeBytes(bytes: Uint8Array, encoding: ByteEncoding): string {
   }
 }
 
-/** Decodes a string in `encoding` back to bytes; throws Base64Error / Base85Error on malformed input. */
+/** Decodes a string in `encoding` back to bytes; throws Base64Error / Base85Error on malformed input, a TypeError on text with a lone surrogate. */
 export function decodeBytes(text: string, encoding: ByteEncoding): Uint8Array {
   switch (encoding) {
     case "text":
+      // TextEncoder would turn a lone surrogate (a JSON `\ud800` escape) into U+FFFD: bytes nobody sent.
+      if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) throw new TypeError("it holds a lone UTF-16 surrogate, which has no UTF-8 form");
       return new TextEncoder().encode(text);
     case "base64":
       return decodeBase64Bytes(text);

@@ -63,3 +63,8 @@ test("every byte encoding round-trips binary data, and text is lossy only for in
   assert.deepEqual(Buffer.from(decodeBytes("héllo", "text")), Buffer.from("héllo"));
   assert.equal(encodeBytes(Buffer.from([0x61, 0xff, 0x62]), "text"), "a\ufffdb");
 });
+
+test("text with a lone surrogate has no UTF-8 form: decoding refuses it instead of sending U+FFFD", () => {
+  for (const bad of ["a\ud800b", "\udc00", "x\ud83d"]) assert.throws(() => decodeBytes(bad, "text"), /lone UTF-16 surrogate/, JSON.stringify(bad));
+  assert.deepEqual(Buffer.from(decodeBytes("a\u0000\ud83d\ude00", "text")), Buffer.from([0x61, 0, 0xf0, 0x9f, 0x98, 0x80]));
+});

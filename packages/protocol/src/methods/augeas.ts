@@ -16,24 +16,27 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { defineMethod } from "../method-spec.js";
+import { StorableText } from "../storable-text.js";
 
 /** A client path in the strict path language. */
-export const AugeasPath = Type.String({
-  description: 'An Augeas path starting `/files/`, e.g. `/files/etc/hosts/*[canonical = "localhost"]/ipaddr`.',
+export const AugeasPath = StorableText({
+  description: 'An Augeas path starting `/files/`, e.g. `/files/etc/hosts/*[canonical = "localhost"]/ipaddr`. No NUL and no lone surrogate (`invalid-params`).',
   minLength: 1,
   maxLength: 4096,
 });
 
 /** A node label (one path segment, no `/`). */
-export const AugeasLabel = Type.String({
-  description: "A node label: one segment, no `/`, e.g. `alias` or `#comment`.",
+export const AugeasLabel = StorableText({
+  description: "A node label: one segment, no `/`, e.g. `alias` or `#comment`. No NUL and no lone surrogate (`invalid-params`).",
   minLength: 1,
   maxLength: 1024,
 });
 
 /** A node value; `null` for a node without a value. */
-export const AugeasValue = Type.Union([Type.String({ maxLength: 65536 }), Type.Null()], {
-  description: "The node's value, or null for a node without one.",
+export const AugeasValue = Type.Union([StorableText({ maxLength: 65536 }), Type.Null()], {
+  description:
+    "The node's value, or null for a node without one. libaugeas stores NUL-terminated UTF-8: a value holding NUL or a lone " +
+    "surrogate (`\\ud800`) is refused with `invalid-params`, never stored altered.",
 });
 
 /** The unified diff of one file's pending change. */
@@ -119,7 +122,7 @@ export const augeasSetm = defineMethod({
   params: Type.Object(
     {
       base: AugeasPath,
-      sub: Type.Union([Type.String({ minLength: 1, maxLength: 4096 }), Type.Null()], {
+      sub: Type.Union([StorableText({ minLength: 1, maxLength: 4096 }), Type.Null()], {
         description: "A relative label path below each base node, or null for the base nodes themselves.",
       }),
       value: AugeasValue,
@@ -230,7 +233,7 @@ export const AugeasChange = Type.Union(
       {
         op: Type.Literal("setm"),
         base: AugeasPath,
-        sub: Type.Union([Type.String({ minLength: 1, maxLength: 4096 }), Type.Null()]),
+        sub: Type.Union([StorableText({ minLength: 1, maxLength: 4096 }), Type.Null()]),
         value: AugeasValue,
       },
       { additionalProperties: false },

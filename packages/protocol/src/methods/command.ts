@@ -10,10 +10,15 @@
  * when given, else the daemon's. Names the dynamic loader or libc act on
  * (`LD_*`, `GCONV_PATH`, `MALLOC_*`, …) are never passed, allowlisted or not.
  * The program runs as the entry's `user` (supplementary groups dropped) when
- * it names one, else as root, in `/`, in a process group of its own; at the
+ * it names one, else as root, in `/`, in a session and process group of its
+ * own, and in a cgroup of its own where the daemon can make one; at the
  * entry's `timeout` the group gets SIGTERM, and SIGKILL 2 s later. Output
  * beyond the entry's cap (`max_output`, default 256 KiB, at most 512 KiB, for
  * stdout and stderr together) ends the program (SIGKILL) and sets `truncated`.
+ * Nothing the program starts outlives it: when it exits (or is ended), its
+ * process group and its cgroup — children that left with setsid() included —
+ * are killed, and the call answers once they are gone. (Without a cgroup,
+ * only the process group: see SECURITY.md.)
  *
  * stdin (only for entries with `stdin = true`) and the captured stdout and
  * stderr travel as `text` (UTF-8; lossy for binary output), `base64` or
@@ -22,6 +27,7 @@
 import { Type } from "@sinclair/typebox";
 import { COMMAND_NAME_PATTERN, ENV_NAME_PATTERN } from "../names.js";
 import { defineMethod } from "../method-spec.js";
+import { StorableText } from "../storable-text.js";
 
 /** How bytes travel in a JSON string: `text`, `base64` or `base85`. */
 export const ByteEncodingSchema = Type.Union([Type.Literal("text"), Type.Literal("base64"), Type.Literal("base85")], {
@@ -43,15 +49,15 @@ export const commandRun = defineMethod({
     {
       name: Type.String({ description: "The `name` of a `[[command]]` entry of the policy.", pattern: COMMAND_NAME_PATTERN, maxLength: 64 }),
       args: Type.Optional(
-        Type.Array(Type.String({ maxLength: 4096 }), {
-          description: "The arguments, one per position of the entry's `args` (default none).",
+        Type.Array(StorableText({ maxLength: 4096 }), {
+          description: "The arguments, one per position of the entry's `args` (default none); no NUL and no lone surrogate (`invalid-params`).",
           maxItems: 256,
         }),
       ),
       stdin: Type.Optional(
         Type.Object(
           {
-            data: Type.String({ description: "The bytes to write to the program's stdin, in `encoding`.", maxLength: 700_000 }),
+            data: Type.String({ description: "The bytes to write to the program's stdin, in `encoding` (`text`: any text without a lone surrogate, NUL included).", maxLength: 700_000 }),
             encoding: Type.Optional(ByteEncodingSchema),
           },
           { additionalProperties: false, description: "Input for the program (entries with `stdin = true` only); default: /dev/null." },
@@ -60,8 +66,8 @@ export const commandRun = defineMethod({
       stdout: Type.Optional(ByteEncodingSchema),
       stderr: Type.Optional(ByteEncodingSchema),
       env: Type.Optional(
-        Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.String({ maxLength: 32768 }), {
-          description: "Values for environment variables the entry's `env` allowlists; any other name is refused.",
+        Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), StorableText({ maxLength: 32768 }), {
+          description: "Values for environment variables the entry's `env` allowlists; any other name is refused. No NUL and no lone surrogate in a value (`invalid-params`).",
         }),
       ),
     },

@@ -3,9 +3,12 @@
  * write a lens directory can run code in the root daemon's Augeas. The daemon
  * clears AUGEAS_LENS_LIB and AUGEAS_ROOT (which would redirect the search path
  * and the root) and refuses to start if a standard lens directory is not owned
- * by root or is writable by group or others.
+ * by root, is writable by group or others, or lies below a directory another
+ * user could change (../trusted-path.ts).
  */
 import fs from "node:fs";
+import path from "node:path";
+import { untrustedAncestorBecause, untrustedBecause } from "../trusted-path.js";
 
 export const STANDARD_LENS_DIRECTORIES = ["/usr/share/augeas/lenses", "/usr/share/augeas/lenses/dist"];
 
@@ -25,8 +28,10 @@ export function lensDirectoryProblems(dirs: readonly string[] = STANDARD_LENS_DI
     } catch {
       continue;
     }
-    if (st.uid !== 0) problems.push(`${dir} is owned by uid ${st.uid}, not root`);
-    if (st.mode & 0o022) problems.push(`${dir} is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`);
+    const own = untrustedBecause(st);
+    const above = own ? undefined : untrustedAncestorBecause(path.dirname(fs.realpathSync(dir)));
+    if (own) problems.push(`${dir} ${own}`);
+    else if (above) problems.push(`${dir} is below ${above}`);
   }
   return problems;
 }

@@ -46,9 +46,10 @@ export class AugeasLocalRuntime {
     return files;
   }
 
-  /** A session starts, or ended: the files as they are on disk, nothing pending. */
-  reset(): void {
+  /** A session starts, or ended: the files as they are on disk, nothing pending; answers the files and their problems now. */
+  reset(): WorkspaceFile[] {
     this.current?.workspace.reset();
+    return this.current?.workspace.describeFiles() ?? [];
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 /**
- * `machinad policy check` for `[[augeas.file]]` on this machine: files that are
- * not inside --root after symbolic links (the daemon would refuse to load
- * them), lenses libaugeas does not have, files no lens handles by default, and
+ * `machinad policy check` for `[[augeas.file]]` on this machine: files the
+ * daemon would refuse to load (not inside --root after symbolic links, hard
+ * linked, or below a directory another user could change: containment.ts),
+ * lenses libaugeas does not have, files no lens handles by default, and
  * write patterns that can never match (lens-check.ts).
  */
 import fs from "node:fs";
@@ -34,7 +35,7 @@ export function checkAugeasOnThisMachine(section: AugeasSection, ctx: MachineChe
       if (rootOk) {
         const contained = checkContainment(root, f.path);
         if (!contained.ok) {
-          error(`${key}.path`, `${path.join(root, f.path)} is not inside --root ${root} as the file itself (${contained.reason}); machinad refuses to load or save it`);
+          error(`${key}.path`, `machinad refuses to load or save ${path.join(root, f.path)}: ${contained.reason}`);
           return;
         }
         if (contained.exists) text = readOrNull(path.join(root, f.path));

@@ -8,17 +8,19 @@
  * Every libaugeas call happens on the main thread, one at a time: libaugeas
  * handles are not thread-safe and it keeps process-wide regex state.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { Augeas, AugeasError } from "augeas-node-bindings";
 import type { FileDiff, NodeChange } from "@machina/protocol";
 import type { Logger } from "../logger.js";
 import type { AugeasSection, FileRule } from "./augeas-section.js";
-import { ConflictFault, PolicyDeniedFault } from "../faults.js";
+import { ConflictFault, Fault, PolicyDeniedFault } from "../faults.js";
 import { checkContainment } from "./containment.js";
-import { changedSince, readText, snapshotFile, type FileSnapshot } from "./snapshots.js";
+import { changedSince, fingerprint, readText, sameBytes, sameFingerprint, snapshotOf, type FileSnapshot, type Fingerprint } from "./snapshots.js";
 import { nodeChangeDiff, unifiedDiff } from "./unified-diff.js";
 import { shapeCovered } from "./pattern-coverage.js";
 import { augeasFault } from "./augeas-fault.js";
-import { removeNewSaveTempFiles, saveTempFiles } from "./save-temp-files.js";
+import { removeNewSaveTempFiles, removeStaleSaveTempFiles, saveTempFiles } from "./save-temp-files.js";
 import { EditBudget, type BudgetView, type EditCost, type EditLimits } from "./edit-budget.js";
 import { nodePathFromLabels } from "./augeas-label.js";
 import { DEFAULT_SESSION_LIMITS } from "../limits.js";
@@ -49,26 +51,38 @@ export interface JournalEntry {
   cost: EditCost;
 }
 
+/** libaugeas' `newfile` save mode writes FILE's new text to FILE + this. */
+const NEW_TEXT_SUFFIX = ".augnew";
+
+/** How many times a load is tried again when a file changes while it is being loaded. */
+const LOAD_ATTEMPTS = 5;
+
 export class AugeasWorkspace {
   readonly aug: Augeas;
+  /** --root after symbolic links, resolved once: the checks and libaugeas then walk the same directories. */
+  private readonly root: string;
   private readonly files = new Map<string, WorkspaceFile>();
   private snapshots = new Map<string, FileSnapshot>();
   private journal: JournalEntry[] = [];
   private readonly budget: EditBudget;
 
   constructor(
-    private readonly root: string,
+    root: string,
     policy: AugeasSection,
     defaultLenses: ReadonlyMap<string, string>,
     private readonly logger: Logger,
     limits: EditLimits = DEFAULT_SESSION_LIMITS,
   ) {
     this.budget = new EditBudget(limits);
-    this.aug = new Augeas({ root, noModuleAutoload: true, noLoad: true });
+    this.root = realRoot(root);
+    this.aug = new Augeas({ root: this.root, noModuleAutoload: true, noLoad: true });
     for (const rule of policy.files) {
       const lens = rule.lens ?? defaultLenses.get(rule.path);
       this.files.set(rule.path, lens ? { rule, lens } : { rule, lens: "", problem: "no lens handles it; name one in the policy" });
     }
+    // A save killed half-way (SIGKILL, power loss) leaves libaugeas' temporary file behind.
+    const trusted = policy.files.map((f) => f.path).filter((f) => checkContainment(this.root, f).ok);
+    removeStaleSaveTempFiles(this.root, trusted, this.logger);
     this.reset();
   }
 
@@ -77,13 +91,36 @@ export class AugeasWorkspace {
     return [...this.files.values()];
   }
 
-  /** Reloads every policy file from disk and forgets all pending edits. */
+  /**
+   * Reloads every policy file from disk and forgets all pending edits. A file
+   * that changes while it is loaded is loaded again (a few times), so its
+   * snapshot always describes what its tree holds (see snapshots.ts).
+   */
   reset(): void {
-    this.reloadTree();
-    this.snapshots = new Map();
-    for (const [file, wf] of this.files) if (!wf.problem) this.snapshots.set(file, snapshotFile(this.root, file));
     this.journal = [];
     this.budget.reset();
+    for (let attempt = 1; ; attempt++) {
+      const before = this.fingerprints();
+      this.reloadTree();
+      const snapshots = new Map<string, FileSnapshot>();
+      const unsettled: string[] = [];
+      for (const [file, wf] of this.files) {
+        if (wf.problem) continue;
+        const was = before.get(file);
+        const now = this.fingerprintOf(file);
+        if (was && now && sameFingerprint(was, now)) snapshots.set(file, now.snapshot);
+        else unsettled.push(file);
+      }
+      if (unsettled.length === 0 || attempt === LOAD_ATTEMPTS) {
+        for (const file of unsettled) {
+          snapshots.set(file, { exists: true, stale: "it kept changing on disk while it was being loaded; discard and try again" });
+          this.logger.warn(`${file} kept changing on disk while it was being loaded (${attempt} times); saving it is a conflict until the next session`);
+        }
+        this.snapshots = snapshots;
+        return;
+      }
+      this.logger.debug(`${unsettled.join(", ")} changed on disk while being loaded; loading again`);
+    }
   }
 
   /**
@@ -123,16 +160,50 @@ export class AugeasWorkspace {
     return this.journal.length;
   }
 
-  /** Undoes every edit after `mark`: reload from disk, replay the edits before it. */
+  /**
+   * Undoes every edit after `mark`: reload from disk, replay the edits before
+   * it. A file that is no longer what its snapshot describes (another writer
+   * changed it) keeps the edits replayed on what is on disk now, and saving it
+   * is a conflict: the session's view of it is gone.
+   */
   rollback(mark: number): void {
     const keep = this.journal.slice(0, mark);
+    const before = this.fingerprints();
     this.reloadTree();
+    for (const [file, wf] of this.files) {
+      const snapshot = this.snapshots.get(file);
+      if (wf.problem || !snapshot || snapshot.stale) continue;
+      const was = before.get(file);
+      const now = this.fingerprintOf(file);
+      if (!was || !now || !sameFingerprint(was, now) || !sameBytes(now.snapshot, snapshot)) {
+        this.snapshots.set(file, { ...snapshot, stale: "it changed on disk since it was loaded" });
+      }
+    }
     this.journal = [];
     for (const entry of keep) {
       entry.replay(this.aug);
       this.journal.push(entry);
     }
     this.budget.rolledBack(keep.length);
+  }
+
+  /** Every loadable policy file's fingerprint, taken right before a load (see snapshots.ts). */
+  private fingerprints(): Map<string, Fingerprint> {
+    const out = new Map<string, Fingerprint>();
+    for (const [file, wf] of this.files) {
+      const f = wf.lens ? this.fingerprintOf(file) : undefined;
+      if (f) out.set(file, f);
+    }
+    return out;
+  }
+
+  /** The file's fingerprint, or undefined when it cannot be read (containment refuses such a file). */
+  private fingerprintOf(file: string): Fingerprint | undefined {
+    try {
+      return fingerprint(this.root, file);
+    } catch {
+      return undefined;
+    }
   }
 
   /** True when some edit is pending. */
@@ -168,44 +239,38 @@ export class AugeasWorkspace {
    * still the file the policy names; none changed on disk since it was loaded;
    * and each one's new text can be produced (a failing put is reported here,
    * not half-way through the save). Answers the files written.
+   *
+   * libaugeas writes each new text to FILE.augnew (its `newfile` mode: a
+   * temporary file renamed into place), leaving FILE alone; the daemon then
+   * checks every file again — a writer that changed one while libaugeas was
+   * producing the new texts is a conflict, not overwritten — and only then
+   * renames each FILE.augnew over FILE. What it renamed is the snapshot.
    */
   save(candidates: readonly string[]): string[] {
     const toWrite: string[] = [];
     for (const file of candidates) {
-      const wf = this.files.get(file);
-      if (!wf || wf.rule.write.length === 0) throw new PolicyDeniedFault(file, "the policy does not let this file be written");
-      const contained = checkContainment(this.root, file);
-      if (!contained.ok) throw new PolicyDeniedFault(file, `refusing to write it: ${contained.reason}`);
-      const snapshot = this.snapshots.get(file);
-      const why = snapshot ? changedSince(this.root, file, snapshot) : "it was not loaded";
-      if (why) throw new ConflictFault(file, why);
+      this.checkWritable(file);
+      const next = this.newTextPath(file);
+      if (fs.existsSync(next)) {
+        throw new ConflictFault(file, `${file}.augnew exists — another tool's proposed new version (augtool --new) or the remains of an interrupted save; remove it to save`);
+      }
       // With several files, every new text is produced before anything is
-      // written, so a failing put cannot leave the save half done. With one,
+      // written, so a failing put is reported naming its file. With one,
       // libaugeas' own save is that check and costs no second put (the put is
-      // most of a save's time): it writes a temporary file and renames it only
-      // once the put succeeded, and leaves a file whose text is unchanged alone.
+      // most of a save's time), and leaves a file whose text is unchanged alone.
       if (candidates.length === 1 || this.previewText(file) !== readText(this.root, file)) toWrite.push(file);
     }
-    let written: string[] = [];
-    if (toWrite.length > 0) {
-      // Set right before each save so nothing a client did can change how files are written.
-      this.aug.set("/augeas/save", "overwrite");
-      const temps = saveTempFiles(this.root, toWrite);
-      try {
-        this.aug.save();
-      } catch (e) {
-        for (const f of removeNewSaveTempFiles(this.root, toWrite, temps)) this.logger.warn(`removed ${f}, left behind by the failed save`);
-        // libaugeas marks the tree clean even when the save failed, so a retry
-        // would write nothing and report success: rebuild the pending edits
-        // (the files on disk are unchanged) so they stay pending for real.
-        try {
-          this.rollback(this.journal.length);
-        } catch (replay) {
-          this.logger.error("could not restore the pending edits after a failed save; discarding them", replay);
-          this.reset();
-        }
-        throw augeasFault(e, toWrite.length === 1 ? toWrite[0] : undefined, this.logger);
-      }
+    if (toWrite.length === 0) {
+      this.journal = [];
+      this.budget.saved();
+      return [];
+    }
+    // Set right before each save so nothing a client did can change how files are written.
+    this.aug.set("/augeas/save", "newfile");
+    const temps = saveTempFiles(this.root, toWrite);
+    let written: string[];
+    try {
+      this.aug.save();
       // Only read the events of this save: libaugeas clears them when it saves, so
       // without a save they name the files an earlier save (even an earlier
       // session's) wrote — which must neither be reported nor re-snapshotted.
@@ -213,11 +278,54 @@ export class AugeasWorkspace {
         .match("/augeas/events/saved")
         .map((n) => this.aug.get(n) ?? "")
         .map((node) => node.replace(/^\/files/, ""));
+      for (const file of written) this.checkWritable(file);
+    } catch (e) {
+      for (const f of removeNewSaveTempFiles(this.root, toWrite, temps)) this.logger.debug(`removed ${f}, left behind by the abandoned save`);
+      // libaugeas marks the tree clean even when the save failed, so a retry
+      // would write nothing and report success: rebuild the pending edits
+      // (the files on disk are unchanged) so they stay pending for real.
+      try {
+        this.rollback(this.journal.length);
+      } catch (replay) {
+        this.logger.error("could not restore the pending edits after a failed save; discarding them", replay);
+        this.reset();
+      }
+      if (e instanceof Fault) throw e;
+      throw augeasFault(e, toWrite.length === 1 ? toWrite[0] : undefined, this.logger);
     }
-    for (const file of written) this.snapshots.set(file, snapshotFile(this.root, file));
+    for (const [i, file] of written.entries()) {
+      const next = this.newTextPath(file);
+      try {
+        const bytes = fs.readFileSync(next);
+        fs.renameSync(next, path.join(this.root, file));
+        this.snapshots.set(file, snapshotOf(bytes));
+      } catch (e) {
+        // Cannot happen short of a broken file system: the directory is root's and the names are checked.
+        for (const rest of written.slice(i)) fs.rmSync(this.newTextPath(rest), { force: true });
+        this.logger.error(`could not put the new text of ${file} in place; ${written.slice(0, i).join(", ") || "no file"} was written, pending edits are discarded`, e);
+        this.reset();
+        throw e;
+      }
+    }
     this.journal = [];
     this.budget.saved();
     return written;
+  }
+
+  /** Throws unless `file` may be written now: a writable policy file, still the file the policy names, unchanged on disk since it was loaded. */
+  private checkWritable(file: string): void {
+    const wf = this.files.get(file);
+    if (!wf || wf.rule.write.length === 0) throw new PolicyDeniedFault(file, "the policy does not let this file be written");
+    const contained = checkContainment(this.root, file);
+    if (!contained.ok) throw new PolicyDeniedFault(file, `refusing to write it: ${contained.reason}`);
+    const snapshot = this.snapshots.get(file);
+    const why = snapshot ? changedSince(this.root, file, snapshot) : "it was not loaded";
+    if (why) throw new ConflictFault(file, why);
+  }
+
+  /** Where libaugeas' `newfile` mode writes the new text of `file`. */
+  private newTextPath(file: string): string {
+    return path.join(this.root, file) + NEW_TEXT_SUFFIX;
   }
 
   close(): void {
@@ -315,6 +423,15 @@ export class AugeasWorkspace {
         this.logger.warn(`augeas: ${f.file ?? f.node}: ${f.kind}${f.message ? `: ${f.message}` : ""}`);
       }
     }
+  }
+}
+
+/** --root after symbolic links (as given when it cannot be resolved: every file then fails its containment check). */
+function realRoot(root: string): string {
+  try {
+    return fs.realpathSync(root);
+  } catch {
+    return path.resolve(root);
   }
 }
 

@@ -145,7 +145,7 @@ export interface ModuleStartContext {
    * The discovery document under the current policy (for rpc.discover): the
    * whole document for an authenticated caller, the method names only before.
    */
-  discover(detail: "full" | "names"): unknown;
+  discover(detail: "full" | "names"): Promise<unknown>;
 }
 
 /** Daemon options that belong to one module each. */
@@ -169,7 +169,7 @@ export interface ModuleRuntime<S> {
   sessionStarted?(caller: Caller): void;
   /** A session ended (pending state must not survive it). */
   sessionEnded?(): void;
-  /** Resolves once what usePolicy started is done: the daemon listens only after. */
+  /** Resolves once what usePolicy or a session start began is done (the daemon listens only after; full discovery waits for it). */
   ready?(): Promise<void>;
   /** The daemon is stopping: cut short, soon, work that can safely be cut (see augeas/host/). */
   stopping?(): void;

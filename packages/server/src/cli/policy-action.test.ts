@@ -50,6 +50,16 @@ describe("policy check against the machine (--root, libaugeas)", () => {
     assert.match(problems[0]!.message, /symbolic link/);
   });
 
+  it("a policy file below a directory another user can write, or with a second hard link, is an error", () => {
+    const { root } = makeRoot();
+    fs.chmodSync(path.join(root, "etc/ssh"), 0o777);
+    fs.linkSync(path.join(root, "etc/hosts"), path.join(root, "etc/hosts.bak"));
+    const problems = check(`${head}[[augeas.file]]\npath = "/etc/hosts"\n[[augeas.file]]\npath = "/etc/ssh/sshd_config"\n`, root);
+    assert.deepEqual(problems.map((p) => [p.severity, p.key]), [["error", "augeas.file[0].path"], ["error", "augeas.file[1].path"]]);
+    assert.match(problems[0]!.message, /2 hard links/);
+    assert.match(problems[1]!.message, /the directory \/etc\/ssh is writable by others/);
+  });
+
   it("a directory above a policy file that leads out of the root is an error", () => {
     const { root, outside } = makeRoot();
     fs.symlinkSync(outside, path.join(root, "etc/default"));

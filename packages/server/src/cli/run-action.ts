@@ -5,7 +5,8 @@
  */
 import { startDaemon } from "../daemon.js";
 import { createLogger, type LogLevel } from "../logger.js";
-import { credentialFile, readCredential, readSecretFile, readSecretStdin, SecretError } from "../secret.js";
+import { resolveGroupId } from "@machina/peercred";
+import { credentialFile, readCredential, readSecretFile, readSecretStdin, SecretError, type SecretFileOptions } from "../secret.js";
 import { UsageError } from "./usage-error.js";
 import type { ServiceBackendChoice } from "../service/select-backend.js";
 import type { SessionLimits } from "../limits.js";
@@ -39,14 +40,14 @@ export interface RunOptions {
   logLevel: LogLevel;
 }
 
-async function readSecret(source: SecretSource, env: NodeJS.ProcessEnv): Promise<Uint8Array | null> {
+async function readSecret(source: SecretSource, env: NodeJS.ProcessEnv, fileOptions: SecretFileOptions): Promise<Uint8Array | null> {
   switch (source.from) {
     case "none":
       return null;
     case "stdin":
       return readSecretStdin();
     case "file":
-      return readSecretFile(source.file);
+      return readSecretFile(source.file, fileOptions);
     case "default": {
       const credential = credentialFile(env);
       if (credential) return readCredential(credential);
@@ -56,7 +57,7 @@ async function readSecret(source: SecretSource, env: NodeJS.ProcessEnv): Promise
             "or pass --secret-file FILE or --secret-stdin",
         );
       }
-      return readSecretFile(source.file);
+      return readSecretFile(source.file, fileOptions);
     }
   }
 }
@@ -68,7 +69,8 @@ export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Pr
   const logger = createLogger(options.logLevel);
   let key: Uint8Array | null;
   try {
-    key = await readSecret(options.secret, env);
+    const clientGroup = options.group === undefined ? undefined : resolveGroupId(options.group);
+    key = await readSecret(options.secret, env, { ...(clientGroup !== undefined ? { clientGroup } : {}), warn: (m) => logger.warn(m) });
   } catch (e) {
     if (e instanceof SecretError) throw new UsageError(e.message);
     throw e;

@@ -45,6 +45,8 @@ export async function runCommand(run: CommandRun, logger: Logger): Promise<Resul
       ...(run.stdin ? { stdin: run.stdin } : {}),
       ...(ids ?? {}),
       onStart: () => run.progress({ phase: "running", percent: null, message: `started ${rule.path}` }),
+      // Nothing a command starts outlives it: not a background child, not one that left with setsid.
+      contain: { logger },
     });
   } catch (e) {
     logger.error(`command ${rule.name}: cannot start ${rule.path}`, e);

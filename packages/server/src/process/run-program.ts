@@ -8,9 +8,18 @@
  * because a program flooding its output would otherwise keep the call busy
  * until its timeout; init scripts ask to have the excess dropped instead, since
  * killing one half-way through a restart could leave its service half-started.
+ *
+ * A program may also be *contained* (allowlisted commands are): whatever it
+ * started dies with it — when it exits, times out or floods, its process group
+ * is killed, and so is its cgroup where the daemon can give it one
+ * (program-cgroup.ts), which holds even the children that left its session
+ * and group with setsid(); the call answers only once they are gone. Init
+ * scripts and apt are not contained: the services they start must outlive them.
  */
-import { spawn, type StdioOptions } from "node:child_process";
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import type { Readable } from "node:stream";
+import type { Logger } from "../logger.js";
+import { ProgramCgroup } from "./program-cgroup.js";
 
 /** The PATH every child gets: system directories only. */
 export const SAFE_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
@@ -34,6 +43,8 @@ export interface ProgramOptions {
   onStatusLine?: (line: string) => void;
   /** Called once the program has started. */
   onStart?: (pid: number) => void;
+  /** Kill everything the program started once it ends (see above); `logger` hears when only its process group can be. */
+  contain?: { logger: Logger };
 }
 
 export interface ProgramResult {
@@ -59,15 +70,28 @@ export function runProgram(file: string, args: readonly string[], options: Progr
   return new Promise((resolve, reject) => {
     const stdio: StdioOptions = [options.stdin ? "pipe" : "ignore", "pipe", "pipe"];
     if (options.onStatusLine) stdio.push("pipe");
-    const child = spawn(file, [...args], {
-      env: options.env,
-      cwd: "/",
-      stdio,
-      detached: true,
-      shell: false,
-      ...(options.uid !== undefined ? { uid: options.uid } : {}),
-      ...(options.gid !== undefined ? { gid: options.gid } : {}),
-    });
+    // detached: its own session and process group (setsid), so a kill reaches everything that stays in them.
+    const start = (): ChildProcess =>
+      spawn(file, [...args], {
+        env: options.env,
+        cwd: "/",
+        stdio,
+        detached: true,
+        shell: false,
+        ...(options.uid !== undefined ? { uid: options.uid } : {}),
+        ...(options.gid !== undefined ? { gid: options.gid } : {}),
+      });
+    let cgroup = options.contain ? ProgramCgroup.create(options.contain.logger) : undefined;
+    let child: ChildProcess;
+    try {
+      const inside = cgroup?.spawnInside(start, options.contain!.logger);
+      if (cgroup && !inside) void cgroup.remove(0);
+      if (!inside) cgroup = undefined;
+      child = inside?.value ?? start();
+    } catch (e) {
+      void cgroup?.remove(0);
+      throw e;
+    }
 
     const killGroup = (signal: NodeJS.Signals) => {
       try {
@@ -75,6 +99,11 @@ export function runProgram(file: string, args: readonly string[], options: Progr
       } catch {
         // The group is already gone.
       }
+      if (signal === "SIGKILL") cgroup?.kill();
+    };
+    /** Answers once nothing the program started is left in its cgroup (at once without one). */
+    const gone = async (): Promise<void> => {
+      if (cgroup && !(await cgroup.remove())) options.contain?.logger.warn(`${file}: processes it started outlived the kill; its cgroup is left in place`);
     };
 
     const out: Buffer[] = [];
@@ -148,7 +177,8 @@ export function runProgram(file: string, args: readonly string[], options: Progr
       clearTimeout(killTimer);
       clearTimeout(grace);
       for (const s of child.stdio) s?.destroy();
-      resolve({ exitCode: exit.code, signal: exit.signal, timedOut, truncated, stdout: Buffer.concat(out), stderr: Buffer.concat(err), output: Buffer.concat(both) });
+      const result = { exitCode: exit.code, signal: exit.signal, timedOut, truncated, stdout: Buffer.concat(out), stderr: Buffer.concat(err), output: Buffer.concat(both) };
+      void gone().then(() => resolve(result));
     };
     child.once("spawn", () => {
       if (child.pid !== undefined) options.onStart?.(child.pid);
@@ -158,12 +188,12 @@ export function runProgram(file: string, args: readonly string[], options: Progr
       settled = true;
       clearTimeout(timer);
       clearTimeout(killTimer);
-      reject(e);
+      void gone().then(() => reject(e));
     });
     child.once("exit", (code, signal) => {
       exit = { code, signal };
-      // Whatever it left running in its group goes too once it timed out or flooded.
-      if (timedOut || (truncated && killOnCap)) killGroup("SIGKILL");
+      // Whatever it left running goes too: always when it is contained, else once it timed out or flooded.
+      if (options.contain || timedOut || (truncated && killOnCap)) killGroup("SIGKILL");
       grace = setTimeout(finish, OUTPUT_GRACE_MS);
     });
     child.once("close", finish);

@@ -176,6 +176,24 @@ test("an unsafe init directory is refused too", async () => {
   }
 });
 
+test("an init directory below a directory others can write (without the sticky bit) is refused too", async () => {
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), "machina-initd-parent-"));
+  try {
+    const dir = path.join(parent, "init.d");
+    fs.mkdirSync(dir, { mode: 0o755 });
+    fs.copyFileSync(path.join(FIXTURES, "probe"), path.join(dir, "probe"));
+    fs.chmodSync(path.join(dir, "probe"), 0o755);
+    fs.chmodSync(parent, 0o777);
+    const e = await fault(new InitdBackend({ dir, timeoutMs: 1500 }).status("probe"), "policy-denied");
+    assert.match(e.message, /is below .* writable by others without the sticky bit/);
+    // Sticky (as /tmp is), nobody else can rename init.d away: accepted.
+    fs.chmodSync(parent, 0o1777);
+    assert.equal(typeof (await new InitdBackend({ dir, timeoutMs: 1500 }).status("probe")).state, "string");
+  } finally {
+    fs.rmSync(parent, { recursive: true, force: true });
+  }
+});
+
 test("a missing script is not-found; a name that is not a script name never reaches the filesystem", async () => {
   await fault(backend.status("no-such-service"), "not-found");
   for (const bad of ["../init.d/probe", "/bin/sh", "-x"]) await fault(backend.status(bad), "invalid-params");

@@ -4,8 +4,9 @@
  * (`PATH`, `LANG=C`), a timeout that kills the script's whole process group,
  * and an output cap. Before anything runs, the script must be a regular file
  * (not a symlink) owned by root and not writable by group or others, in a
- * directory with the same properties: anyone who could change it could run
- * code as root through the panel's buttons.
+ * directory with the same properties below directories only root can change
+ * (../trusted-path.ts): anyone who could change it could run code as root
+ * through the panel's buttons.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -15,6 +16,7 @@ import { runBounded, type BoundedRunResult } from "./bounded-process.js";
 import { describeActionExit, stateFromStatusExit } from "./lsb-exit-codes.js";
 import type { ServiceBackend, ServiceChange } from "./service-backend.js";
 import { initScriptName } from "./service-name.js";
+import { untrustedAncestorBecause, untrustedBecause } from "../trusted-path.js";
 
 export const DEFAULT_INITD_DIR = "/etc/init.d";
 
@@ -105,26 +107,29 @@ export class InitdBackend implements ServiceBackend {
     if (initScriptName(name) !== name) throw new Fault("invalid-params", `${JSON.stringify(name)} is not an init script name`, { param: "/name" });
     const dir = fs.statSync(this.dir, { throwIfNoEntry: false });
     if (!dir?.isDirectory()) throw new NotFoundFault(`no init script ${name} (there is no init script directory)`, name);
-    const unsafeDir = unsafe(dir);
+    const unsafeDir = untrustedBecause(dir) ?? this.untrustedAncestor();
     if (unsafeDir) throw new PolicyDeniedFault(name, `refusing to run it: the init script directory ${unsafeDir}`);
     const file = path.join(this.dir, name);
     const st = fs.lstatSync(file, { throwIfNoEntry: false });
     if (!st) throw new NotFoundFault(`no such service: there is no init script ${name}`, name);
     if (!st.isFile()) throw new PolicyDeniedFault(name, `refusing to run it: the init script is not a regular file${st.isSymbolicLink() ? " (a symlink)" : ""}`);
-    const unsafeFile = unsafe(st);
+    const unsafeFile = untrustedBecause(st);
     if (unsafeFile) throw new PolicyDeniedFault(name, `refusing to run it: the init script ${unsafeFile}`);
     if ((st.mode & 0o100) === 0) {
       throw new Fault("backend-failed", `${name}: the init script is not executable`, { backend: "initd", retryable: false });
     }
     return file;
   }
-}
 
-/** Why a file or directory is unsafe to trust as root's, or undefined. */
-function unsafe(st: fs.Stats): string | undefined {
-  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
-  if (st.mode & 0o022) return `is writable by ${st.mode & 0o020 ? "its group" : "others"} (mode ${(st.mode & 0o7777).toString(8)})`;
-  return undefined;
+  /** Why a directory above the init script directory (as written, and after symbolic links) lets another user swap it, or undefined. */
+  private untrustedAncestor(): string | undefined {
+    const parents = new Set([path.dirname(this.dir), path.dirname(fs.realpathSync(this.dir))]);
+    for (const parent of parents) {
+      const why = untrustedAncestorBecause(parent);
+      if (why) return `is below ${why}`;
+    }
+    return undefined;
+  }
 }
 
 function withTruncation(text: string, r: BoundedRunResult): string {

@@ -33,7 +33,7 @@ export class SessionRuntime {
     /** The shared key, or null when the daemon runs without one (insecure, loudly warned). */
     readonly key: Uint8Array | null,
     readonly logger: Logger,
-    readonly discover: (detail: "full" | "names") => unknown,
+    readonly discover: (detail: "full" | "names") => Promise<unknown>,
   ) {}
 }
 
@@ -109,7 +109,7 @@ export const sessionModule = defineModule({
       authorise: () => allow(null),
       // Before authentication, the names only: [clients] admits peers by uid, key or not, and the
       // policy's files, node patterns and command rules are for the holder of the key.
-      run: (_grant, { runtime, caller }) => runtime.discover(caller.handshake.authenticated ? "full" : "names") as ResultOf<"rpc.discover">,
+      run: async (_grant, { runtime, caller }) => (await runtime.discover(caller.handshake.authenticated ? "full" : "names")) as ResultOf<"rpc.discover">,
     }),
   ],
 });

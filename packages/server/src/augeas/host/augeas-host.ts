@@ -36,6 +36,9 @@ const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => fs.existsSync(p
 /** The methods that may write files: a client hanging up does not cut them short. */
 const WRITES_FILES: ReadonlySet<string> = new Set(["augeas.save", "augeas.apply"]);
 
+/** The time limit of loading the policy's files (at start-up, SIGHUP and each session's start and end). */
+const LOAD_TIME_LIMIT_MS = 300_000;
+
 /** How long a call in progress may still finish once the daemon is asked to stop. */
 const STOP_GRACE_MS = 750;
 
@@ -44,7 +47,13 @@ type Request = HostRequest extends infer R ? (R extends { id: number } ? Omit<R,
 interface Waiting {
   resolve(reply: HostReply): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  /** What it is, for the log. */
+  what: string;
+  /** A client's call (not the daemon's own loading of the files). */
+  isCall: boolean;
+  limitMs: number;
+  /** Armed when the host starts on it: when every request before it is answered. */
+  timer?: NodeJS.Timeout;
 }
 
 interface Host {
@@ -76,7 +85,7 @@ export class AugeasHost {
     this.loaded = this.loadPolicy(this.live());
   }
 
-  /** Resolves once the current policy's files are loaded (or failed to load, which is logged). */
+  /** Resolves once the files are loaded for the current policy and session (or failed to load, which is logged). */
   ready(): Promise<void> {
     return this.loaded;
   }
@@ -92,7 +101,7 @@ export class AugeasHost {
 
   sessionEnded(): void {
     // A call still running belongs to a session that is gone: end it with its process.
-    if (this.host && this.host.waiting.size > 0) this.restart("the session ended while a call was running");
+    if (this.host && [...this.host.waiting.values()].some((w) => w.isCall)) this.restart("the session ended while a call was running");
     else this.reset();
   }
 
@@ -141,7 +150,10 @@ export class AugeasHost {
   private reset(): void {
     if (this.closed) return;
     const host = this.live();
-    this.request(host, { op: "reset" }).catch((e: unknown) => this.logger.warn(`the Augeas host could not reload the files: ${(e as Error).message}`));
+    this.loaded = this.request(host, { op: "reset" }).then(
+      (reply) => void ("files" in reply && (this.files = reply.files)),
+      (e: unknown) => this.logger.warn(`the Augeas host could not reload the files: ${(e as Error).message}`),
+    );
   }
 
   private async loadPolicy(host: Host): Promise<void> {
@@ -203,19 +215,36 @@ export class AugeasHost {
     host.waiting.delete(message.id);
     clearTimeout(waiting.timer);
     waiting.resolve(message);
+    this.armNext(host);
   }
 
+  /**
+   * Sends a request. Its time limit runs from when the host starts on it (the
+   * host answers in order): a call's is --call-timeout; loading the files
+   * (the daemon's own work, its size the administrator's choice) gets
+   * LOAD_TIME_LIMIT_MS.
+   */
   private request(host: Host, request: Request): Promise<HostReply> {
     const id = this.nextId++;
+    const what = request.op === "call" ? request.method : `${request.op} request`;
+    const limitMs = request.op === "call" ? this.timeLimitMs : Math.max(this.timeLimitMs, LOAD_TIME_LIMIT_MS);
     return new Promise<HostReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.host === host) this.restart(`a ${request.op === "call" ? request.method : request.op} request ran past ${this.timeLimitMs} ms`);
-        reject(new TimeoutFault(this.timeLimitMs));
-      }, this.timeLimitMs);
-      timer.unref();
-      host.waiting.set(id, { resolve, reject, timer });
+      host.waiting.set(id, { resolve, reject, what, limitMs, isCall: request.op === "call" });
       host.channel.write(JSON.stringify({ ...request, id }) + "\n");
+      this.armNext(host);
     });
+  }
+
+  /** Starts the time limit of the request the host is working on (the oldest unanswered one). */
+  private armNext(host: Host): void {
+    const first = host.waiting.values().next();
+    if (first.done || first.value.timer) return;
+    const waiting = first.value;
+    waiting.timer = setTimeout(() => {
+      if (this.host === host) this.restart(`${waiting.what} ran past ${waiting.limitMs} ms`);
+      waiting.reject(new TimeoutFault(waiting.limitMs));
+    }, waiting.limitMs);
+    waiting.timer.unref();
   }
 
   /** Kills the host (its pending edits with it) and starts a new one, which reloads the files from disk. */

@@ -34,8 +34,7 @@ function handle(request: HostRequest): HostReply {
       case "policy":
         return { id: request.id, files: runtime.usePolicy(request.section, request.limits) };
       case "reset":
-        runtime.reset();
-        return { id: request.id, done: true };
+        return { id: request.id, files: runtime.reset() };
       case "call":
         return { id: request.id, outcome: runCall(runtime, request.method, request.params, logger) };
     }
@@ -50,12 +49,20 @@ channel.setEncoding("utf8");
 channel.on("data", (chunk: string) => {
   buffered += chunk;
   let start = 0;
-  // Answers to requests that came together leave together (pipelined calls).
+  // Answers to requests that came together leave together (pipelined calls),
+  // but none waits behind a slow one: the daemon starts a request's time
+  // limit when the answer before it arrives.
   channel.cork();
+  let corkedAt = performance.now();
   for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n", start)) {
     const line = buffered.slice(start, end);
     start = end + 1;
     send(handle(JSON.parse(line) as HostRequest));
+    if (performance.now() - corkedAt > 1) {
+      channel.uncork();
+      channel.cork();
+      corkedAt = performance.now();
+    }
   }
   channel.uncork();
   buffered = buffered.slice(start);

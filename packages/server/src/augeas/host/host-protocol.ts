@@ -11,7 +11,7 @@ import type { WorkspaceFile } from "../workspace.js";
 export type HostRequest =
   /** Open a workspace for this section (start-up, SIGHUP); answered with the files and their problems. */
   | { id: number; op: "policy"; section: AugeasSection; limits: SessionLimits }
-  /** A session started or ended: reload the files, drop pending edits. */
+  /** A session started or ended: reload the files, drop pending edits; answered with the files and their problems. */
   | { id: number; op: "reset" }
   /** One `augeas.*` call, its params already checked against the vocabulary's schema. */
   | { id: number; op: "call"; method: string; params: unknown };
@@ -28,7 +28,6 @@ export type CallOutcome =
 
 export type HostReply =
   | { id: number; files: WorkspaceFile[] }
-  | { id: number; done: true }
   | { id: number; outcome: CallOutcome }
   /** The request could not be handled (a bug): the daemon logs it and restarts the host. */
   | { id: number; failed: string };
