@@ -20,6 +20,7 @@ const FIELDS: Record<(typeof SCENARIOS)[number], string[]> = {
   "binding.get": ["p50_us", "p99_us", "ops_per_s"],
   "binding.match": ["p50_us", "p99_us", "ops_per_s"],
   "augeas.get.inprocess": ["p50_us", "p99_us", "ops_per_s"],
+  "augeas.get.thread": ["p50_us", "p99_us", "ops_per_s"],
   "augeas.get.host": ["p50_us", "p99_us", "ops_per_s"],
   "echo.rtt": ["p50_us", "p99_us", "ops_per_s"],
   "echo.pipelined": ["ops_per_s"],

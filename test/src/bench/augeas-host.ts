@@ -1,10 +1,12 @@
 /**
- * `augeas.get.inprocess` and `augeas.get.host`: the daemon's own handling of
- * one `augeas.get` (policy engine, then libaugeas) without the socket — once
- * in this process, as machinad did before libaugeas moved off its event loop,
- * and once through the Augeas host process, as it does now. Their difference
- * is what each call pays for the host; `broker.get.rtt` includes it.
+ * `augeas.get.inprocess`, `augeas.get.thread` and `augeas.get.host`: the
+ * daemon's own handling of one `augeas.get` (policy engine, then libaugeas)
+ * without the socket — in this process, as machinad did before libaugeas
+ * moved off its event loop; in a worker thread (the alternative, thread-host.ts);
+ * and through the Augeas host process, as it does now. The differences are
+ * what each call pays for being off the event loop; `broker.get.rtt` includes it.
  */
+import { Worker } from "node:worker_threads";
 import { AugeasHost, AugeasLocalRuntime, createLogger, parsePolicy, runCall } from "@machina/server";
 import type { BenchSize, ScenarioResult } from "./results.js";
 import { BENCH_POLICY, GET_PATH } from "./bench-sandbox.js";
@@ -25,12 +27,38 @@ async function timed(size: BenchSize, op: () => unknown): Promise<ScenarioResult
   return latencyResult(samples);
 }
 
-export async function hostScenarios(root: string, size: BenchSize): Promise<{ inProcess: ScenarioResult; host: ScenarioResult }> {
+/** The same call through a worker thread that holds the runtime. */
+async function threadScenario(root: string, size: BenchSize): Promise<ScenarioResult> {
+  const worker = new Worker(new URL("./thread-host.js", import.meta.url), { workerData: { root, policy: BENCH_POLICY } });
+  try {
+    const waiting = new Map<number, (outcome: ReturnType<typeof runCall>) => void>();
+    await new Promise<void>((resolve, reject) => {
+      worker.once("error", reject);
+      worker.on("message", (m: { ready?: true; id: number; outcome: ReturnType<typeof runCall> }) => {
+        if (m.ready) return resolve();
+        waiting.get(m.id)?.(m.outcome);
+        waiting.delete(m.id);
+      });
+    });
+    let id = 0;
+    const call = () =>
+      new Promise<ReturnType<typeof runCall>>((resolve) => {
+        waiting.set(++id, resolve);
+        worker.postMessage({ id, method: "augeas.get", params: { path: GET_PATH } });
+      });
+    return await timed(size, async () => expect(await call()));
+  } finally {
+    await worker.terminate();
+  }
+}
+
+function expect(outcome: ReturnType<typeof runCall>): void {
+  if (!outcome.granted || !("result" in outcome)) throw new Error(`augeas.get of ${GET_PATH} failed: ${JSON.stringify(outcome)}`);
+}
+
+export async function hostScenarios(root: string, size: BenchSize): Promise<{ inProcess: ScenarioResult; thread: ScenarioResult; host: ScenarioResult }> {
   const section = parsePolicy(BENCH_POLICY, "bench").augeas;
   const params = { path: GET_PATH };
-  const expect = (outcome: ReturnType<typeof runCall>) => {
-    if (!outcome.granted || !("result" in outcome)) throw new Error(`augeas.get of ${GET_PATH} failed: ${JSON.stringify(outcome)}`);
-  };
 
   const local = new AugeasLocalRuntime(root, quiet);
   let inProcess: ScenarioResult;
@@ -41,12 +69,13 @@ export async function hostScenarios(root: string, size: BenchSize): Promise<{ in
     local.close();
   }
 
+  const thread = await threadScenario(root, size);
   const host = new AugeasHost(root, quiet, 60_000);
   try {
     host.usePolicy(section);
     await host.ready();
     const result = await timed(size, async () => expect(await host.call("augeas.get", params, caller)));
-    return { inProcess, host: result };
+    return { inProcess, thread, host: result };
   } finally {
     host.close();
   }

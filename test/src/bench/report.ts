@@ -47,6 +47,7 @@ export function ratios(results: Results): Ratio[] {
     ratio("coldstart / augtool.get (p50)", p50(results, "coldstart") / p50(results, "augtool.get"), "×", { op: "<=", value: 0.5 }),
     ratio("soak growth (rss 1k → total calls)", ((soak.rss_mb_after! - soak.rss_mb!) / soak.rss_mb!) * 100, "%", { op: "<=", value: 10 }),
     ratio("augeas.get.host − augeas.get.inprocess (p50): what the host process adds to a call", (p50(results, "augeas.get.host") - p50(results, "augeas.get.inprocess")) / 1000, "ms"),
+    ratio("augeas.get.thread − augeas.get.inprocess (p50): what a worker thread would add instead", (p50(results, "augeas.get.thread") - p50(results, "augeas.get.inprocess")) / 1000, "ms"),
     ratio("augtool.get / broker.get.rtt (p50): a click, by augtool vs through the broker", p50(results, "augtool.get") / p50(results, "broker.get.rtt"), "×"),
     ratio("augtool.get / broker.handshake (p50): even with a new session per click", p50(results, "augtool.get") / p50(results, "broker.handshake"), "×"),
   ];

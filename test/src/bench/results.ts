@@ -21,6 +21,7 @@ export const SCENARIOS = [
   "binding.get",
   "binding.match",
   "augeas.get.inprocess",
+  "augeas.get.thread",
   "augeas.get.host",
   "echo.rtt",
   "echo.pipelined",

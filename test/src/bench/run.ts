@@ -38,9 +38,10 @@ async function main(): Promise<void> {
       results["binding.get"] = b.get;
       results["binding.match"] = b.match;
     });
-    await step("augeas.get.inprocess, augeas.get.host", async () => {
+    await step("augeas.get.inprocess, augeas.get.thread, augeas.get.host", async () => {
       const h = await hostScenarios(sandbox.root, size);
       results["augeas.get.inprocess"] = h.inProcess;
+      results["augeas.get.thread"] = h.thread;
       results["augeas.get.host"] = h.host;
     });
     await step("echo.rtt, echo.pipelined", async () => {
