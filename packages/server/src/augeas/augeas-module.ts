@@ -40,6 +40,8 @@ function forward<M extends AugeasMethod>(method: M): MethodEntry<M, AugeasSectio
 export const augeasModule = defineModule({
   name: "augeas",
   tomlKeys: ["augeas"],
+  // The host answers in order: a session's augeas calls may travel to it together.
+  pipelined: true,
   parse: (doc, v, options): AugeasSection => parseAugeasSection(doc, v, options),
   explain: (section: AugeasSection) => explainAugeasSection(section, scanDefaultLenses(section.files.filter((f) => !f.lens).map((f) => f.path)).lenses),
   checkOnThisMachine: checkAugeasOnThisMachine,

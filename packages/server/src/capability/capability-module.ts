@@ -194,6 +194,13 @@ export interface CapabilityModule<Name extends string, S, R> {
   readonly name: Name;
   /** Top-level TOML keys this module's section owns (`augeas`, `service`, …). */
   readonly tomlKeys: readonly string[];
+  /**
+   * True when the module runs its calls in order itself (the Augeas host
+   * answers its requests in order), so a session may start its next call of
+   * this module before this one is answered — a pipelining client's calls
+   * then travel together. Any other call still waits for all before it.
+   */
+  readonly pipelined?: boolean;
   /** Reads and validates the module's section (absent keys grant nothing); problems go to the validator. */
   parse(doc: TomlTable, v: PolicyValidator, options: { root?: string }): S;
   /** Lines for `machinad policy explain`, under the module's heading. */

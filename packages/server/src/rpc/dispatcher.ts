@@ -75,6 +75,11 @@ export class Dispatcher {
     }
   }
 
+  /** True when a call of `method` may start while earlier calls of the same kind are unanswered (CapabilityModule.pipelined). */
+  pipelined(method: unknown): boolean {
+    return typeof method === "string" && isMethodName(method) && this.options.bindings.get(method)?.module.pipelined === true;
+  }
+
   /** Handles one well-formed request object; answers the response, or null for a notification. */
   async dispatch(request: JSONRPCRequest, caller: DispatchCaller): Promise<JSONRPCResponse | null> {
     const started = process.hrtime.bigint();

@@ -67,8 +67,12 @@ export class Session implements DispatchCaller {
   private closed = false;
   private readonly socket: net.Socket;
   private readonly decoder: LineDecoder;
+  /** Resolves when every line so far has been answered. */
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
+  /** Resolves when the next line may start (see enqueue), and whether the last line lets the next one start early. */
+  private startTail: Promise<void> = Promise.resolve();
+  private tailPipelined = false;
   private closeAfterReply = false;
   private readonly peerGone = new AbortController();
   private authTimer: NodeJS.Timeout | undefined;
@@ -173,13 +177,35 @@ export class Session implements DispatchCaller {
     for (const line of lines) this.enqueue(line);
   }
 
+  /**
+   * Lines run in order, one at a time: each starts once every line before it
+   * has been answered. The exception: a call of a pipelined module (the
+   * Augeas host's, which answers in order) that follows another such call
+   * starts as soon as that one has started, so a pipelining client's calls
+   * reach the host together; its answer is still sent in order, and the next
+   * call of any other kind waits for every answer before it.
+   */
   private enqueue(line: string): void {
     this.queued++;
     if (this.queued >= this.maxInFlight) this.socket.pause();
+    const parsed = parseLine(line);
+    const request = this.pipelinedRequest(parsed);
+    let started: Promise<{ answer: Promise<JSONRPCResponse | null> }> | undefined;
+    if (request) {
+      started = (this.tailPipelined ? this.startTail : this.queue).then(() => ({
+        answer: this.closed ? Promise.resolve(null) : this.options.dispatcher.dispatch(request, this),
+      }));
+      this.startTail = started.then(() => undefined);
+    }
+    this.tailPipelined = request !== undefined;
     this.queue = this.queue.then(async () => {
       try {
         await this.roomForAnswers();
-        if (!this.closed) await this.handleLine(line);
+        if (started) {
+          const r = await (await started).answer;
+          if (r && !this.closed) this.send(r);
+          if (this.closeAfterReply) this.end();
+        } else if (!this.closed) await this.handleLine(parsed);
       } catch (e) {
         this.options.logger.error(`session ${this.id}: unexpected failure handling a message`, e);
         this.fail("internal", "internal error; the daemon's log has the details", {});
@@ -191,15 +217,20 @@ export class Session implements DispatchCaller {
     });
   }
 
-  private async handleLine(line: string): Promise<void> {
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
+  /** The line's request when it is one call of a pipelined module on an authenticated session, else undefined. */
+  private pipelinedRequest(parsed: ParsedLine): JSONRPCRequest | undefined {
+    if (!this.handshake.authenticated || !parsed.ok || requestProblem(parsed.message)) return undefined;
+    const request = parsed.message as JSONRPCRequest;
+    return this.options.dispatcher.pipelined(request.method) ? request : undefined;
+  }
+
+  private async handleLine(parsed: ParsedLine): Promise<void> {
+    if (!parsed.ok) {
       this.send(parseErrorResponse("message is not valid JSON"));
       this.end();
       return;
     }
+    const message = parsed.message;
     if (!this.withinPreAuthLimit(Array.isArray(message) ? message.length : 1)) return;
     if (Array.isArray(message)) {
       if (message.length === 0) return this.send(invalidRequestResponse(null, "empty batch"));
@@ -298,6 +329,16 @@ export class Session implements DispatchCaller {
     this.peerGone.abort();
     // Pending calls finish first; then the session's edits are dropped.
     void this.queue.then(() => this.options.onClose(this));
+  }
+}
+
+type ParsedLine = { ok: true; message: unknown } | { ok: false };
+
+function parseLine(line: string): ParsedLine {
+  try {
+    return { ok: true, message: JSON.parse(line) as unknown };
+  } catch {
+    return { ok: false };
   }
 }
 
