@@ -11,24 +11,11 @@ import fs from "node:fs";
 import { test } from "node:test";
 import { rejectsWithKind, withClient } from "./harness/clients.js";
 import { daemonSuite } from "./harness/daemon-suite.js";
+import { PORT_ONLY_POLICY } from "./harness/policies.js";
 import { MACHINA, cleanEnv, run } from "./harness/daemon.js";
 
-const POLICY = `version = 1
 
-[clients]
-users = ["root"]
-
-[[augeas.file]]
-path = "/etc/ssh/sshd_config"
-read = ["Port"]
-write = ["Port"]
-
-[[augeas.file]]
-path = "/etc/hostname"
-write = ["**"]
-`;
-
-const suite = daemonSuite({ policy: POLICY });
+const suite = daemonSuite({ policy: PORT_ONLY_POLICY });
 
 /** Values and comments of the fixture's sshd_config that the policy hides. */
 const HIDDEN_VALUES = ["prohibit-password", "sftp-server", "sshd_config.d", "LC_*", "system-wide"];

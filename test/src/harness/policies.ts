@@ -45,3 +45,23 @@ export const INVALID_POLICY = `version = 99
 [clients]
 users = ["root"]
 `;
+
+/**
+ * sshd_config with only `Port` readable and writable — every other node,
+ * value, label and comment of it hidden — beside a wholly writable
+ * /etc/hostname: the policy of the confidentiality tests.
+ */
+export const PORT_ONLY_POLICY = `version = 1
+
+[clients]
+users = ["root"]
+
+[[augeas.file]]
+path = "/etc/ssh/sshd_config"
+read = ["Port"]
+write = ["Port"]
+
+[[augeas.file]]
+path = "/etc/hostname"
+write = ["**"]
+`;

@@ -21,28 +21,15 @@ import fs from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
 import { daemonSuite } from "../harness/daemon-suite.js";
+import { PORT_ONLY_POLICY } from "../harness/policies.js";
 import { rawSessionWhenFree, type RawConnection, type RawResponse } from "../harness/raw-client.js";
 
 const SEED = Number(process.env.MACHINA_FC_SEED ?? 90_210);
 if (!Number.isSafeInteger(SEED)) throw new Error(`MACHINA_FC_SEED must be an integer, not ${process.env.MACHINA_FC_SEED}`);
 console.log(`security/hardening-properties: fast-check seed ${SEED} (set MACHINA_FC_SEED to change it)`);
 
-const POLICY = `version = 1
 
-[clients]
-users = ["root"]
-
-[[augeas.file]]
-path = "/etc/ssh/sshd_config"
-read = ["Port"]
-write = ["Port"]
-
-[[augeas.file]]
-path = "/etc/hostname"
-write = ["**"]
-`;
-
-const suite = daemonSuite({ policy: POLICY });
+const suite = daemonSuite({ policy: PORT_ONLY_POLICY });
 const FILE = "/files/etc/ssh/sshd_config";
 
 /** Hidden nodes of the fixture and their values (the label a client may type; the value it must never see). */
