@@ -13,7 +13,7 @@ import { explainAugeasSection, parseAugeasSection, type AugeasSection } from "./
 import { checkAugeasOnThisMachine } from "./machine-check.js";
 import { scanDefaultLenses } from "./lens-scan.js";
 import { localEntry, type AugeasMethod } from "./augeas-methods.js";
-import { AugeasHost, hostFault } from "./host/augeas-host.js";
+import { AugeasHost, faultFromHost } from "./host/augeas-host.js";
 import type { CallOutcome } from "./host/host-protocol.js";
 
 type Granted = Extract<CallOutcome, { granted: true }>;
@@ -28,10 +28,10 @@ function forward<M extends AugeasMethod>(method: M): MethodEntry<M, AugeasSectio
       const outcome = await runtime.call(method, params, caller);
       if (outcome.granted) return allow(outcome, outcome.targets);
       if ("refusal" in outcome) return refuse(outcome.refusal.target, outcome.refusal.reason, outcome.refusal.file);
-      throw hostFault(outcome.fault);
+      throw faultFromHost(outcome.fault);
     },
     run: ({ value }) => {
-      if ("fault" in value) throw hostFault(value.fault);
+      if ("fault" in value) throw faultFromHost(value.fault);
       return value.result as ResultOf<M>;
     },
   };

@@ -1,16 +1,17 @@
-// The session's edit budget on a real tree: the workspace admits and records
-// edits the way the augeas module does (authorise, price, admit, run, record),
-// and a refused edit must leave the pending edits exactly as they were.
+// The session's edit budget on a real tree: edits go through the augeas
+// methods as the Augeas host runs them (runCall: authorise, price, admit, run,
+// record), and a refused edit must leave the pending edits exactly as they were.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import fc from "fast-check";
 import type { AugeasChange } from "@machina/protocol";
-import { AugeasWorkspace } from "#src/augeas/workspace.js";
-import { PolicyEngine } from "#src/augeas/authorise.js";
-import { checkApplyChanges, editCost } from "#src/augeas/edit-budget.js";
+import type { AugeasWorkspace } from "#src/augeas/workspace.js";
+import { AugeasLocalRuntime } from "#src/augeas/local-runtime.js";
+import { runCall } from "#src/augeas/host/host-calls.js";
+import { checkApplyChanges } from "#src/augeas/edit-budget.js";
 import { parsePolicy } from "#src/policy/load-policy.js";
 import { createLogger } from "#src/logger.js";
-import { LimitExceededFault } from "#src/faults.js";
+import { Fault, LimitExceededFault, PolicyDeniedFault } from "#src/faults.js";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "#src/limits.js";
 import { HOSTS, HOSTNAME, openSandbox, type TreeSandbox } from "./augeas-sandbox.test-support.js";
 
@@ -30,42 +31,37 @@ write = ["**"]
 
 interface Fixture {
   sandbox: TreeSandbox;
+  rt: AugeasLocalRuntime;
   ws: AugeasWorkspace;
-  engine: PolicyEngine;
 }
+
+const quiet = createLogger("error", () => undefined);
 
 function open(limits: Partial<SessionLimits>): Fixture {
   const sandbox = openSandbox();
-  const section = parsePolicy(POLICY, "t.toml").augeas;
-  const all = { ...DEFAULT_SESSION_LIMITS, ...limits };
-  const ws = new AugeasWorkspace(sandbox.root, section, new Map(), createLogger("error", () => undefined), all);
-  return { sandbox, ws, engine: new PolicyEngine(section, all) };
+  const rt = new AugeasLocalRuntime(sandbox.root, quiet);
+  rt.usePolicy(parsePolicy(POLICY, "t.toml").augeas, { ...DEFAULT_SESSION_LIMITS, ...limits });
+  return { sandbox, rt, ws: rt.workspace };
 }
 
-/** What augeas-module's perform does, for set and setm. */
+/** One edit through the augeas method a client calls, as the host runs it; a refusal or fault is thrown. */
 function edit(f: Fixture, change: AugeasChange): void {
-  const { ws, engine } = f;
-  let targets: string[];
-  let run: (aug: typeof ws.aug) => void;
-  if (change.op === "set") {
-    const a = engine.authoriseSet(ws.aug, change.path);
-    targets = a.targets;
-    run = (aug) => aug.set(a.canonical, change.value);
-  } else if (change.op === "setm") {
-    const a = engine.authoriseSetm(ws.aug, change.base, change.sub);
-    targets = a.targets;
-    run = (aug) => void aug.setm(a.base, a.sub, change.value);
-  } else if (change.op === "remove") {
-    const a = engine.authoriseRemove(ws.aug, change.path);
-    targets = a.targets;
-    run = (aug) => void aug.rm(a.canonical);
-  } else {
-    throw new Error(`not in this test: ${change.op}`);
+  const [method, params] =
+    change.op === "set"
+      ? ["augeas.set", { path: change.path, value: change.value }]
+      : change.op === "setm"
+        ? ["augeas.setm", { base: change.base, sub: change.sub, value: change.value }]
+        : change.op === "remove"
+          ? ["augeas.remove", { path: change.path }]
+          : [];
+  if (!method) throw new Error(`not in this test: ${change.op}`);
+  const outcome = runCall(f.rt, method, params, quiet);
+  if ("refusal" in outcome) throw new PolicyDeniedFault(outcome.refusal.target, outcome.refusal.reason);
+  if ("fault" in outcome) {
+    const fault = outcome.fault;
+    if (!("message" in fault)) throw new Error(`internal error in ${method}`);
+    throw new Fault(fault.kind, fault.message, fault.fields);
   }
-  const cost = editCost(change, targets, (t) => engine.fileFor(t)?.path);
-  ws.admit(cost);
-  run(ws.aug);
-  ws.record({ replay: run, files: [], cost });
 }
 
 /** The pending state, as a client would see it: the text each file would get (or why not), and every node with its value. */
@@ -81,7 +77,9 @@ function pending(f: Fixture): string {
   return JSON.stringify([text("/files/etc/hosts"), text("/files/etc/hostname"), nodes]);
 }
 
-function refused(f: Fixture, change: AugeasChange, limit: string): LimitExceededFault {
+const isLimitExceeded = (e: unknown): e is Fault<"limit-exceeded"> => e instanceof Fault && e.kind === "limit-exceeded";
+
+function refused(f: Fixture, change: AugeasChange, limit: string): Fault<"limit-exceeded"> {
   const before = pending(f);
   let caught: unknown;
   try {
@@ -89,7 +87,7 @@ function refused(f: Fixture, change: AugeasChange, limit: string): LimitExceeded
   } catch (e) {
     caught = e;
   }
-  assert.ok(caught instanceof LimitExceededFault, `expected limit-exceeded (${limit}), got ${caught === undefined ? "success" : String(caught)}`);
+  assert.ok(isLimitExceeded(caught), `expected limit-exceeded (${limit}), got ${caught === undefined ? "success" : String(caught)}`);
   assert.equal(caught.fields.limit, limit, caught.message);
   assert.equal(pending(f), before, "a refused edit changed the pending edits");
   return caught;
@@ -201,7 +199,7 @@ describe("edit budget, random sequences", () => {
               edits++;
               valueBytes += s.op === "remove" ? 0 : Buffer.byteLength(s.value ?? "");
             } catch (e) {
-              if (e instanceof LimitExceededFault) {
+              if (isLimitExceeded(e)) {
                 assert.equal(pending(f), before, `refused ${JSON.stringify(s)} (${e.message}) changed the pending edits`);
                 continue;
               }

@@ -270,7 +270,7 @@ export class AugeasHost {
 }
 
 /** A host fault as the daemon throws it: a Fault keeps its kind; `internal` was logged by the host. */
-export function hostFault(fault: HostFault): Error {
+export function faultFromHost(fault: HostFault): Error {
   if (!("message" in fault)) return new Error("the Augeas host failed; its log line above has the details");
   return new Fault(fault.kind, fault.message, fault.fields);
 }

@@ -18,7 +18,7 @@ export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown,
   try {
     decision = entry.authorise(params as never, rt);
   } catch (e) {
-    return { granted: false, fault: hostFault(e, method, logger) };
+    return { granted: false, fault: toHostFault(e, method, logger) };
   }
   if (!decision.allowed) {
     const { target, reason, file } = decision;
@@ -29,11 +29,11 @@ export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown,
   try {
     return { granted: true, targets: decision.targets, result: entry.run(grant, rt) };
   } catch (e) {
-    return { granted: true, targets: decision.targets, fault: hostFault(e, method, logger) };
+    return { granted: true, targets: decision.targets, fault: toHostFault(e, method, logger) };
   }
 }
 
-function hostFault(e: unknown, method: string, logger: Logger): HostFault {
+function toHostFault(e: unknown, method: string, logger: Logger): HostFault {
   const fault: Fault | undefined = e instanceof Fault ? e : undefined;
   if (fault && fault.kind !== "internal") return { kind: fault.kind, message: fault.message, fields: { ...fault.fields } };
   logger.error(`internal error in ${method}`, e);
