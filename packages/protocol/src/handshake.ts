@@ -12,12 +12,12 @@
  *   client → server  session.authenticate { proof: HMAC(K, "machina/1 client proof" ‖ 0x00 ‖ Nc ‖ Ns) }
  *   server → client                       { proof: HMAC(K, "machina/1 server proof" ‖ 0x00 ‖ Nc ‖ Ns) }
  *
- * HMAC is HMAC-SHA-512 (RFC 2104) over tweetnacl's SHA-512; nonces are 32 bytes
- * from tweetnacl's CSPRNG; proofs are compared in constant time with
- * `nacl.verify`. Nonces, keys and proofs travel as standard base64 with padding.
- * See README.md for test vectors.
+ * HMAC is HMAC-SHA-512 (RFC 2104) from `node:crypto` (OpenSSL); nonces are
+ * 32 bytes from its CSPRNG; proofs are compared in constant time with
+ * `timingSafeEqual`. Nonces, keys and proofs travel as standard base64 with
+ * padding. See README.md for test vectors.
  */
-import nacl from "tweetnacl";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** The protocol version this package speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -35,37 +35,20 @@ export const CLIENT_PROOF_DOMAIN = "machina/1 client proof";
 /** Domain-separation string of the server's proof. */
 export const SERVER_PROOF_DOMAIN = "machina/1 server proof";
 
-const SHA512_BLOCK = 128;
-
-/** HMAC-SHA-512 (RFC 2104) built on tweetnacl's SHA-512. */
+/** HMAC-SHA-512 (RFC 2104). */
 export function hmacSha512(key: Uint8Array, message: Uint8Array): Uint8Array {
-  const block = new Uint8Array(SHA512_BLOCK);
-  block.set(key.length > SHA512_BLOCK ? nacl.hash(key) : key);
-  const inner = new Uint8Array(SHA512_BLOCK + message.length);
-  const outer = new Uint8Array(SHA512_BLOCK + 64);
-  for (let i = 0; i < SHA512_BLOCK; i++) {
-    inner[i] = block[i]! ^ 0x36;
-    outer[i] = block[i]! ^ 0x5c;
-  }
-  inner.set(message, SHA512_BLOCK);
-  outer.set(nacl.hash(inner), SHA512_BLOCK);
-  const mac = nacl.hash(outer);
-  // Do not leave key-derived material lying around longer than needed.
-  block.fill(0);
-  inner.fill(0);
-  outer.fill(0);
-  return mac;
+  const mac = createHmac("sha512", key).update(message).digest();
+  return new Uint8Array(mac.buffer, mac.byteOffset, mac.byteLength);
 }
+
+// The domain strings are fixed: encode them once, not per proof.
+const DOMAIN_BYTES = new Map([CLIENT_PROOF_DOMAIN, SERVER_PROOF_DOMAIN].map((d) => [d, Buffer.from(d, "utf8")]));
 
 function proofMessage(domain: string, clientNonce: Uint8Array, serverNonce: Uint8Array): Uint8Array {
-  const d = new TextEncoder().encode(domain);
-  const msg = new Uint8Array(d.length + 1 + clientNonce.length + serverNonce.length);
-  msg.set(d, 0);
-  msg[d.length] = 0;
-  msg.set(clientNonce, d.length + 1);
-  msg.set(serverNonce, d.length + 1 + clientNonce.length);
-  return msg;
+  const d = DOMAIN_BYTES.get(domain) ?? Buffer.from(domain, "utf8");
+  return Buffer.concat([d, ZERO, clientNonce, serverNonce]);
 }
+const ZERO = new Uint8Array(1);
 
 /** The proof the client sends in `session.authenticate`. */
 export function clientProof(key: Uint8Array, clientNonce: Uint8Array, serverNonce: Uint8Array): Uint8Array {
@@ -79,17 +62,17 @@ export function serverProof(key: Uint8Array, clientNonce: Uint8Array, serverNonc
 
 /** Constant-time comparison of two proofs; false when their lengths differ. */
 export function proofsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.length > 0 && nacl.verify(a, b);
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
 }
 
-/** A fresh nonce from tweetnacl's CSPRNG. */
+/** A fresh nonce from the system's CSPRNG. */
 export function newNonce(): Uint8Array {
-  return nacl.randomBytes(NONCE_BYTES);
+  return new Uint8Array(randomBytes(NONCE_BYTES));
 }
 
 /** A fresh random key. */
 export function generateKey(): Uint8Array {
-  return nacl.randomBytes(KEY_BYTES);
+  return new Uint8Array(randomBytes(KEY_BYTES));
 }
 
 /** Standard base64 with padding. */
