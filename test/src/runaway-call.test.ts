@@ -63,20 +63,24 @@ async function daemonWithBigHosts(args: string[] = []): Promise<{ sb: Sandbox; d
 
 const since = (t0: number) => Date.now() - t0;
 
-/** The host processes serving `root` (their command line names it), by pid. */
-function hostProcesses(root: string): number[] {
-  return fs
-    .readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const argv = fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-        return argv.some((a) => a.endsWith("host-main.js")) && argv.includes(root);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+/** The Augeas host processes of the daemon with process id `daemon` (its children running host-main), by pid. */
+function hostProcesses(daemon: number): number[] {
+  let children: string[];
+  try {
+    children = fs.readFileSync(`/proc/${daemon}/task/${daemon}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
+  return children.filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").some((a) => /host-main\.c?js$/.test(a))).map(Number);
+}
+
+/** Whether process `pid` still exists (a zombie does not count: it has exited). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 test("a runaway call ends at the call timeout, while the daemon answers others, and the next client is served", async () => {
@@ -117,7 +121,8 @@ test("a client that leaves during a runaway call does not hold up the next one",
 
 test("SIGTERM during a runaway call stops the daemon within a second and leaves no host process", async () => {
   const { sb, d } = await daemonWithBigHosts();
-  assert.equal(hostProcesses(sb.root).length, 1, "one Augeas host process serves the daemon");
+  const hosts = hostProcesses(d.pid);
+  assert.equal(hosts.length, 1, "one Augeas host process serves the daemon");
   const a = await rawSession(sb.socket, sb.key);
   a.sendMessage({ jsonrpc: "2.0", id: 1, method: "augeas.match", params: { path: SLOW_MATCH } });
   await new Promise((r) => setTimeout(r, 200));
@@ -128,12 +133,12 @@ test("SIGTERM during a runaway call stops the daemon within a second and leaves 
   a.close();
   assert.deepEqual(exit, { code: 0, signal: null }, d.describe());
   assert.ok(took < 1000 + 500, `machinad took ${took} ms to stop`);
-  assert.deepEqual(hostProcesses(sb.root), [], "the host process is gone with the daemon");
+  assert.deepEqual(hosts.filter(alive), [], "the host process is gone with the daemon");
 });
 
 test("the host's memory is bounded, and its death mid-call costs that session only, never the daemon", async () => {
   const { sb, d } = await daemonWithBigHosts();
-  const [host] = hostProcesses(sb.root);
+  const [host] = hostProcesses(d.pid);
   assert.ok(host, "an Augeas host process serves the daemon");
   const limits = fs.readFileSync(`/proc/${host}/limits`, "utf8");
   assert.match(limits, /^Max data size\s+1073741824\s+1073741824\s+bytes\s*$/m, limits);
@@ -152,7 +157,7 @@ test("the host's memory is bounded, and its death mid-call costs that session on
   assert.ok(d.running, "machinad is still running");
   await assertServesNextRawClient(sb);
   sb.assertUnchanged(before);
-  assert.equal(hostProcesses(sb.root).length, 1, "a new host serves the next client");
+  assert.equal(hostProcesses(d.pid).length, 1, "a new host serves the next client");
   assert.match(d.stderr, /the Augeas host stopped \(SIGKILL\)/);
 });
 

@@ -7,7 +7,6 @@
  */
 import fs from "node:fs";
 import type net from "node:net";
-import { createRequire } from "node:module";
 import { buildOpenRpcDocument, buildOpenRpcNameList, ERROR_CODES, ERROR_KINDS, METHODS, type MethodName } from "@machina/protocol";
 import { peerCredentials, type PeerCredentials } from "@machina/peercred";
 import { openAuditLog, type AuditLog } from "./audit.js";
@@ -35,9 +34,9 @@ import {
 } from "./limits.js";
 import { PendingConnections, type PendingPlace } from "./transport/pending.js";
 import { RefusalLog } from "./refusal-log.js";
+import { VERSION } from "./version.js";
 
-const pkg = createRequire(import.meta.url)("../package.json") as { version: string };
-export const SERVER_NAME = `machinad/${pkg.version}`;
+export const SERVER_NAME = `machinad/${VERSION}`;
 
 export interface DaemonOptions {
   socketPath: string;
@@ -112,8 +111,9 @@ export class Daemon {
       maxPending: options.maxPending ?? DEFAULT_MAX_PENDING,
       maxPendingPerUid: options.maxPendingPerUid ?? Math.min(DEFAULT_MAX_PENDING_PER_UID, options.maxPending ?? DEFAULT_MAX_PENDING),
     });
-    this.policy = loadPolicy(options.policyFile, { root: options.root });
     const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    // The modules start before the policy is read: the Augeas host process
+    // boots while this one parses and checks the policy (most of a cold start).
     const runtimes: Record<string, unknown> = {};
     for (const m of MODULES) {
       runtimes[m.name] = m.start({
@@ -138,6 +138,13 @@ export class Daemon {
       });
     }
     this.runtimes = runtimes as ModuleRuntimes;
+    try {
+      this.policy = loadPolicy(options.policyFile, { root: options.root });
+    } catch (e) {
+      for (const rt of this.moduleRuntimes()) rt.close?.();
+      this.audit.close();
+      throw e;
+    }
     this.usePolicy(this.policy);
     this.dispatcher = new Dispatcher({
       bindings: this.bindings,
@@ -153,7 +160,9 @@ export class Daemon {
   /** Starts listening. */
   async start(): Promise<void> {
     const o = this.options;
-    await this.runtimesReady();
+    // Not waiting for the runtimes (the Augeas host loading the policy's
+    // files): a call that needs them waits for them, and a client connects
+    // and authenticates meanwhile.
     this.listener = await listen({ socketPath: o.socketPath, ...(o.user ? { user: o.user } : {}), ...(o.group ? { group: o.group } : {}), ...(o.env ? { env: o.env } : {}) });
     this.listener.server.on("connection", (socket) => this.accept(socket));
     if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`, { mode: 0o644 });
@@ -388,11 +397,11 @@ export class Daemon {
       return b.capability.granted(this.policy[b.module.name as ModuleName]);
     };
     const allowed = (Object.keys(METHODS) as MethodName[]).filter(granted);
-    if (detail === "names") return buildOpenRpcNameList({ serverVersion: pkg.version, allowed });
+    if (detail === "names") return buildOpenRpcNameList({ serverVersion: VERSION, allowed });
     const errors: Record<string, { code: number; message: string }> = {};
     for (const k of ERROR_KINDS) errors[k] = { code: ERROR_CODES[k], message: k };
     return buildOpenRpcDocument({
-      serverVersion: pkg.version,
+      serverVersion: VERSION,
       allowed,
       policyFor: (m) => {
         const b = this.bindings.get(m)!;

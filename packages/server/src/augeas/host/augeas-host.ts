@@ -7,10 +7,8 @@
  * with the process, so that session is closed after its reply; a new host is
  * started for the next request.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import type net from "node:net";
-import { fileURLToPath } from "node:url";
 import type { Caller } from "../../capability/capability-module.js";
 import { Fault, TimeoutFault } from "../../faults.js";
 import type { Logger } from "../../logger.js";
@@ -18,20 +16,9 @@ import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../../limits.js";
 import type { AugeasSection } from "../augeas-section.js";
 import type { WorkspaceFile } from "../workspace.js";
 import type { CallOutcome, HostFault, HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
+import { HOST_HEAP_MB, takeHostProcess } from "./host-process.js";
 
 let warnedNoPrlimit = false;
-
-const HOST_MAIN = fileURLToPath(new URL("./host-main.js", import.meta.url));
-
-/**
- * The host's memory: its V8 heap, and all its data (libaugeas' tree is
- * malloc'd, outside the heap) through RLIMIT_DATA, set by util-linux's
- * prlimit(1) as the host starts. A session's tree and journal are bounded
- * far below (limits.ts); past these the host dies, never the daemon.
- */
-const HOST_HEAP_MB = 512;
-const HOST_DATA_MB = 1024;
-const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => fs.existsSync(p));
 
 /** The methods that may write files: a client hanging up does not cut them short. */
 const WRITES_FILES: ReadonlySet<string> = new Set(["augeas.save", "augeas.apply"]);
@@ -77,7 +64,10 @@ export class AugeasHost {
     private readonly timeLimitMs: number,
     /** The session's resource limits (limits.ts), enforced in the host. */
     private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
-  ) {}
+  ) {
+    // Boot the process now: node's start-up overlaps the daemon's own.
+    this.live();
+  }
 
   /** Start-up and SIGHUP: the host opens a workspace for the new section. */
   usePolicy(section: AugeasSection): void {
@@ -159,7 +149,7 @@ export class AugeasHost {
   private async loadPolicy(host: Host): Promise<void> {
     if (!this.section) return;
     try {
-      const reply = await this.request(host, { op: "policy", section: this.section, limits: this.limits });
+      const reply = await this.request(host, { op: "policy", root: this.root, section: this.section, limits: this.limits });
       if ("files" in reply) this.files = reply.files;
     } catch (e) {
       this.logger.error(`the Augeas host could not load the policy's files: ${(e as Error).message}`);
@@ -170,13 +160,11 @@ export class AugeasHost {
   private live(): Host {
     if (this.host) return this.host;
     if (this.closed) throw new Fault("busy", "machinad is stopping", {});
-    const node = [process.execPath, `--max-old-space-size=${HOST_HEAP_MB}`, HOST_MAIN, this.root];
-    if (!PRLIMIT && !warnedNoPrlimit) {
+    const { child, withoutPrlimit } = takeHostProcess();
+    if (withoutPrlimit && !warnedNoPrlimit) {
       warnedNoPrlimit = true;
       this.logger.warn(`prlimit(1) not found: the Augeas host's memory is bounded only by its ${HOST_HEAP_MB} MiB heap limit`);
     }
-    const argv = PRLIMIT ? [PRLIMIT, `--data=${HOST_DATA_MB * 1024 * 1024}`, "--", ...node] : node;
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "inherit", "pipe"] });
     const channel = child.stdio[3] as net.Socket;
     const host: Host = { process: child, channel, waiting: new Map() };
     this.host = host;
@@ -192,7 +180,7 @@ export class AugeasHost {
       buffered = buffered.slice(start);
     });
     channel.on("error", () => undefined);
-    child.on("error", (e) => this.logger.error(`cannot start the Augeas host (${HOST_MAIN})`, e));
+    child.on("error", (e) => this.logger.error("cannot start the Augeas host", e));
     child.on("exit", (code, signal) => {
       if (this.host === host) {
         this.host = undefined;

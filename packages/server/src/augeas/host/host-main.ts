@@ -5,20 +5,21 @@
  * never the daemon's event loop. It reads requests from fd 3, answers them
  * in order, and exits when the daemon's end of the socket closes.
  *
- * usage (by machinad only): node host-main.js ROOT
+ * usage (by machinad only, with fd 3 its socket): node host-main.js
  */
+import fs from "node:fs";
 import net from "node:net";
 import type { Logger, LogLevel } from "../../logger.js";
 import { AugeasLocalRuntime } from "../local-runtime.js";
 import { runCall } from "./host-calls.js";
 import type { HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
 
-const root = process.argv[2];
-if (!root) {
-  process.stderr.write("usage: host-main.js ROOT (started by machinad, not by hand)\n");
+try {
+  if (!fs.fstatSync(3).isSocket()) throw new Error("fd 3 is not a socket");
+} catch {
+  process.stderr.write("usage: host-main.js (started by machinad, with its socket on fd 3; not by hand)\n");
   process.exit(2);
 }
-
 const channel = new net.Socket({ fd: 3, readable: true, writable: true });
 const send = (message: HostReply | HostLogLine) => channel.write(JSON.stringify(message) + "\n");
 const log = (level: LogLevel) => (message: string, extra?: unknown) => {
@@ -26,17 +27,24 @@ const log = (level: LogLevel) => (message: string, extra?: unknown) => {
   send({ log: { level, message: message + detail } });
 };
 const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
-const runtime = new AugeasLocalRuntime(root, logger);
+// Made by the first request, the policy, which names the root (so the
+// process can be started before the daemon has read its options).
+let runtime: AugeasLocalRuntime | undefined;
+const opened = (): AugeasLocalRuntime => {
+  if (!runtime) throw new Error("a request came before the policy");
+  return runtime;
+};
 
 function handle(request: HostRequest): HostReply {
   try {
     switch (request.op) {
       case "policy":
+        runtime ??= new AugeasLocalRuntime(request.root, logger);
         return { id: request.id, files: runtime.usePolicy(request.section, request.limits) };
       case "reset":
-        return { id: request.id, files: runtime.reset() };
+        return { id: request.id, files: opened().reset() };
       case "call":
-        return { id: request.id, outcome: runCall(runtime, request.method, request.params, logger) };
+        return { id: request.id, outcome: runCall(opened(), request.method, request.params, logger) };
     }
   } catch (e) {
     logger.error(`the Augeas host could not handle a ${request.op} request`, e);

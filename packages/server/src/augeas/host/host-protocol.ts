@@ -9,8 +9,12 @@ import type { AugeasSection } from "../augeas-section.js";
 import type { WorkspaceFile } from "../workspace.js";
 
 export type HostRequest =
-  /** Open a workspace for this section (start-up, SIGHUP); answered with the files and their problems. */
-  | { id: number; op: "policy"; section: AugeasSection; limits: SessionLimits }
+  /**
+   * Open a workspace for this section (start-up, SIGHUP; always a host's
+   * first request, which is why it names the root); answered with the files
+   * and their problems.
+   */
+  | { id: number; op: "policy"; root: string; section: AugeasSection; limits: SessionLimits }
   /** A session started or ended: reload the files, drop pending edits; answered with the files and their problems. */
   | { id: number; op: "reset" }
   /** One `augeas.*` call, its params already checked against the vocabulary's schema. */

@@ -1,0 +1,59 @@
+/**
+ * Starting the Augeas host process (host-main.js). Kept apart from
+ * augeas-host.ts, and free of heavy imports, so that machinad's entry point
+ * can start the host before it loads the rest of the daemon: the two node
+ * start-ups then overlap instead of following each other (cli/main.ts).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** The host's entry beside this module: set by the bundler (scripts/bundle.mjs) to its bundle's name. */
+declare const __MACHINA_HOST_MAIN__: string | undefined;
+const HOST_MAIN = fileURLToPath(new URL(typeof __MACHINA_HOST_MAIN__ === "string" ? __MACHINA_HOST_MAIN__ : "./host-main.js", import.meta.url));
+
+/**
+ * The host's memory: its V8 heap, and all its data (libaugeas' tree is
+ * malloc'd, outside the heap) through RLIMIT_DATA, set by util-linux's
+ * prlimit(1) as the host starts. A session's tree and journal are bounded
+ * far below (limits.ts); past these the host dies, never the daemon.
+ */
+export const HOST_HEAP_MB = 512;
+const HOST_DATA_MB = 1024;
+const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"].find((p) => fs.existsSync(p));
+
+export interface HostProcess {
+  child: ChildProcess;
+  /** prlimit(1) was missing: only the heap limit applies (the caller logs it). */
+  withoutPrlimit: boolean;
+}
+
+let prestarted: HostProcess | undefined;
+
+/** Starts a host process; it waits on fd 3 for its first request (the policy, which names the root). */
+export function spawnHostProcess(): HostProcess {
+  // Source maps as the daemon has them (machinad's installed wrapper turns them on).
+  const sourceMaps = process.execArgv.filter((a) => a === "--enable-source-maps");
+  const node = [process.execPath, ...sourceMaps, `--max-old-space-size=${HOST_HEAP_MB}`, HOST_MAIN];
+  const argv = PRLIMIT ? [PRLIMIT, `--data=${HOST_DATA_MB * 1024 * 1024}`, "--", ...node] : node;
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "inherit", "pipe"] });
+  return { child, withoutPrlimit: !PRLIMIT };
+}
+
+/**
+ * machinad's entry point calls this first when it is going to run the
+ * daemon. The process is adopted by the first AugeasHost; if the daemon
+ * never gets that far, its end of the socket closes as it exits and the
+ * host exits with it.
+ */
+export function prestartHostProcess(): void {
+  prestarted ??= spawnHostProcess();
+}
+
+/** The process prestartHostProcess() started, once; otherwise a new one. */
+export function takeHostProcess(): HostProcess {
+  const host = prestarted;
+  prestarted = undefined;
+  if (host && host.child.exitCode === null && host.child.signalCode === null) return host;
+  return spawnHostProcess();
+}
