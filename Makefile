@@ -30,8 +30,9 @@ INSTALL ?= install
 SED_PATHS = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@NODE@|$(NODE)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@GROUP@|$(GROUP)|g' -e 's|@LIBDIR@|$(LIBDIR)|g'
 
-SERVER_MAIN = $(LIBDIR)/node_modules/@machina/server/dist/cli/main.js
-CLIENT_MAIN = $(LIBDIR)/node_modules/@machina/client/dist/cli/main.js
+# The bundles (scripts/bundle.mjs): each program is one file, which is what makes it start fast.
+SERVER_MAIN = $(LIBDIR)/node_modules/@machina/server/bundle/machinad.cjs
+CLIENT_MAIN = $(LIBDIR)/node_modules/@machina/client/bundle/machina.cjs
 
 .PHONY: all build install uninstall check-node
 
@@ -49,8 +50,9 @@ install: build
 		$(DESTDIR)$(INITDIR) $(DESTDIR)$(DEFAULTDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(CONFDIR)
 	$(NODE) scripts/install-lib.mjs $(DESTDIR)$(LIBDIR)
 # Small wrappers rather than symlinks: they name node by its absolute path and
-# work from any directory, with any PATH.
-	printf '#!/bin/sh\n# machinad (installed by make install)\nexec "%s" "%s" "$$@"\n' '$(NODE)' '$(SERVER_MAIN)' > $(DESTDIR)$(SBINDIR)/machinad
+# work from any directory, with any PATH. The daemon's stack traces (in its log)
+# point into the TypeScript sources through the bundle's source map.
+	printf '#!/bin/sh\n# machinad (installed by make install)\nexec "%s" --enable-source-maps "%s" "$$@"\n' '$(NODE)' '$(SERVER_MAIN)' > $(DESTDIR)$(SBINDIR)/machinad
 	printf '#!/bin/sh\n# machina (installed by make install)\nexec "%s" "%s" "$$@"\n' '$(NODE)' '$(CLIENT_MAIN)' > $(DESTDIR)$(BINDIR)/machina
 	chmod 0755 $(DESTDIR)$(SBINDIR)/machinad $(DESTDIR)$(BINDIR)/machina
 	$(SED_PATHS) init/machina > $(DESTDIR)$(INITDIR)/machina

@@ -18,7 +18,7 @@ const root = import.meta.dirname;
 export default defineConfig(
   {
     // Build output, dependencies and anything generated.
-    ignores: ["**/dist/**", "**/dist-test/**", "**/build/**", "**/node_modules/**", "test-results/**", "coverage/**", ".demo/**"],
+    ignores: ["**/dist/**", "**/dist-test/**", "**/bundle/**", "**/build/**", "**/node_modules/**", "test-results/**", "coverage/**", ".demo/**"],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: "error" },
@@ -34,6 +34,8 @@ export default defineConfig(
         // the web panel's); the .mjs scripts belong to no project and get the base options.
         projectService: {
           allowDefaultProject: ["eslint.config.mjs", "scripts/*.mjs", "examples/*.mjs"],
+          // The build, bundle, install, lint, setup, start and test scripts and the example.
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
           defaultProject: "tsconfig.base.json",
         },
         tsconfigRootDir: root,

@@ -28,3 +28,6 @@ for (const { dir, output } of NATIVE) {
 
 console.log("build: tsc -b");
 execFileSync(path.join(repo, "node_modules", ".bin", "tsc"), ["-b"], { cwd: repo, stdio: "inherit" });
+
+// The shipped form: each program in a few files (scripts/bundle.mjs says why).
+execFileSync(process.execPath, [path.join(repo, "scripts", "bundle.mjs")], { cwd: repo, stdio: "inherit" });

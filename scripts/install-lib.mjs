@@ -2,7 +2,8 @@
 // `make install`'s library step: lays down what machinad and machina need at run time under
 // DEST (the Makefile passes $(DESTDIR)$(LIBDIR)) as an ordinary node_modules tree:
 //   DEST/node_modules/@machina/{protocol,peercred,server,client}, augeas-node-bindings
-//     package.json, dist/ (without tests) and the native addon (build/Release/*.node)
+//     package.json, dist/ (without tests), bundle/ (the programs, scripts/bundle.mjs) and the
+//     native addon (build/Release/*.node)
 //   DEST/node_modules/<dependency>   every production dependency, copied from this checkout's
 //     node_modules as npm installed it (so no network and exactly the locked versions)
 // Usage: node scripts/install-lib.mjs DEST
@@ -62,6 +63,8 @@ function copyWorkspace(name, dir) {
   const dist = path.join(dir, "dist");
   if (!fs.existsSync(dist)) throw new Error(`${dir}/dist is missing: build first (make, or npm run build)`);
   fs.cpSync(dist, path.join(target, "dist"), { recursive: true, filter: wanted });
+  const bundle = path.join(dir, "bundle");
+  if (fs.existsSync(bundle)) fs.cpSync(bundle, path.join(target, "bundle"), { recursive: true });
   const release = path.join(dir, "build", "Release");
   if (fs.existsSync(path.join(dir, "binding.gyp"))) {
     const addons = fs.existsSync(release) ? fs.readdirSync(release).filter((f) => f.endsWith(".node")) : [];

@@ -15,8 +15,8 @@ import { fileURLToPath } from "node:url";
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const demo = path.join(repo, ".demo");
 const seed = path.join(repo, "examples", "demo");
-const machinad = path.join(repo, "packages", "server", "dist", "cli", "main.js");
-const machina = path.join(repo, "packages", "client", "dist", "cli", "main.js");
+const machinad = path.join(repo, "packages", "server", "bundle", "machinad.cjs");
+const machina = path.join(repo, "packages", "client", "bundle", "machina.cjs");
 const exitAfterExample = process.argv.includes("--exit");
 
 const sock = path.join(demo, "run", "machina.sock");

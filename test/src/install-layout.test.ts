@@ -40,14 +40,15 @@ const TEST_FILE = /\.test\.|\.test-support\.|\/testing\/|dist-test\/|\.tsbuildin
 const LAYOUT: Array<[string, number | undefined]> = [
   ["usr/local/sbin/machinad", 0o755],
   ["usr/local/bin/machina", 0o755],
-  [`${LIB}/@machina/server/dist/cli/main.js`, undefined],
-  [`${LIB}/@machina/client/dist/cli/main.js`, undefined],
+  [`${LIB}/@machina/server/bundle/machinad.cjs`, undefined],
+  [`${LIB}/@machina/server/bundle/host-main.cjs`, 0o644],
+  [`${LIB}/@machina/client/bundle/machina.cjs`, undefined],
+  [`${LIB}/@machina/client/bundle/client.js`, 0o644],
   [`${LIB}/@machina/protocol/dist/index.js`, 0o644],
   [`${LIB}/augeas-node-bindings/build/Release/augeas.node`, undefined],
   [`${LIB}/@machina/peercred/build/Release/peercred.node`, undefined],
   [`${LIB}/commander/package.json`, 0o644],
   [`${LIB}/smol-toml/package.json`, 0o644],
-  [`${LIB}/tweetnacl/package.json`, 0o644],
   ["etc/init.d/machina", 0o755],
   ["etc/default/machina", 0o644],
   ["usr/local/lib/systemd/system/machina.socket", 0o644],
@@ -83,12 +84,12 @@ test("make install DESTDIR=… lays down the documented layout, and nothing of t
   assert.match(initScript, /^DAEMON=\/usr\/local\/sbin\/machinad$/m);
   assert.match(initScript, new RegExp(`^NODE=${process.execPath}$`, "m"));
   assert.match(fs.readFileSync(path.join(stage, "usr/local/lib/systemd/system/machina.socket"), "utf8"), /^SocketGroup=www-data$/m);
-  assert.match(fs.readFileSync(path.join(stage, "usr/local/sbin/machinad"), "utf8"), /^exec ".*" "\/usr\/local\/lib\/machina\/node_modules\/@machina\/server\/dist\/cli\/main\.js" "\$@"$/m);
+  assert.match(fs.readFileSync(path.join(stage, "usr/local/sbin/machinad"), "utf8"), /^exec ".*" --enable-source-maps "\/usr\/local\/lib\/machina\/node_modules\/@machina\/server\/bundle\/machinad\.cjs" "\$@"$/m);
 });
 
 test("the staged machinad runs from its own copy, outside the repository", async () => {
   const stage = path.join(tmp, "stage");
-  const main = path.join(stage, LIB, "@machina/server/dist/cli/main.js");
+  const main = path.join(stage, LIB, "@machina/server/bundle/machinad.cjs");
   const env = { PATH: SYSTEM_PATH };
   const version = await runCommand(process.execPath, [main, "--version"], { cwd: tmp, env });
   assert.equal(version.code, 0, describeRun(version));
@@ -101,7 +102,7 @@ test("the staged machinad runs from its own copy, outside the repository", async
   fs.writeFileSync(bad, "version = 1\n[[augeas.file]]\npath = 'etc/hosts'\n");
   const refused = await runCommand(process.execPath, [main, "policy", "check", bad], { cwd: tmp, env });
   assert.equal(refused.code, 1, describeRun(refused));
-  const client = await runCommand(process.execPath, [path.join(stage, LIB, "@machina/client/dist/cli/main.js"), "--help"], { cwd: tmp, env });
+  const client = await runCommand(process.execPath, [path.join(stage, LIB, "@machina/client/bundle/machina.cjs"), "--help"], { cwd: tmp, env });
   assert.equal(client.code, 0, describeRun(client));
 });
 

@@ -46,9 +46,10 @@ interface NativeBinding {
   flags: NativeFlags;
 }
 
-// Resolved from the package root, which is one level above both src/ and dist/.
+// Found by the package's own name (its "exports" list the addon), so that a bundle holding this
+// module (machinad's, scripts/bundle.mjs) finds it too, through node_modules.
 const require = createRequire(import.meta.url);
-export const native = require("../build/Release/augeas.node") as NativeBinding;
+export const native = require("augeas-node-bindings/build/Release/augeas.node") as NativeBinding;
 
 // Errors thrown by the addon are constructed as AugeasError directly.
 native.setErrorClass(AugeasError);

@@ -33,14 +33,15 @@ export interface Native {
 }
 
 function load(): Native {
-  // Relative to this file in dist/, so ../build is the package root's build/.
+  // Found by the package's own name (its "exports" list the addon), so that a bundle holding
+  // this module (machinad's, scripts/bundle.mjs) finds it too, through node_modules.
   const require = createRequire(import.meta.url);
-  const path = '../build/Release/peercred.node';
+  const addon = '@machina/peercred/build/Release/peercred.node';
   try {
-    return require(path) as Native;
+    return require(addon) as Native;
   } catch (cause) {
     throw new Error(
-      `@machina/peercred: cannot load native addon ${new URL(path, import.meta.url).pathname} ` +
+      `@machina/peercred: cannot load native addon ${addon} ` +
         `(build it with \`npm run build:native -w @machina/peercred\`; Linux only)`,
       { cause },
     );

@@ -16,7 +16,7 @@ import { cleanEnv } from "../harness/daemon.js";
 import { waitFor } from "../harness/wait.js";
 
 const suite = daemonSuite();
-const CLIENT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../packages/client/dist/index.js");
+const CLIENT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../packages/client/bundle/client.js");
 
 /**
  * A separate client process: connects with @machina/client, makes `edits`

@@ -1,5 +1,5 @@
 /**
- * Runs the REAL machinad (packages/server/dist/cli/main.js) as a child process
+ * Runs the REAL machinad (packages/server/bundle/machinad.cjs, the shipped bundle) as a child process
  * on a sandbox: waits until its socket is listening, stops it with SIGTERM and
  * waits for the exit, and keeps its stderr for failure messages. Every child
  * is killed when the test process exits, whatever happened.
@@ -13,9 +13,9 @@ import { waitFor } from "./wait.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 /** machinad's entry point. */
-export const MACHINAD = path.join(REPO, "packages/server/dist/cli/main.js");
+export const MACHINAD = path.join(REPO, "packages/server/bundle/machinad.cjs");
 /** The machina CLI's entry point. */
-export const MACHINA = path.join(REPO, "packages/client/dist/cli/main.js");
+export const MACHINA = path.join(REPO, "packages/client/bundle/machina.cjs");
 
 const live = new Set<ChildProcess>();
 process.on("exit", () => {

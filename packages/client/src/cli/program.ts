@@ -3,15 +3,14 @@
  * place errors become exit statuses (exit-codes.ts). `runCli` runs it
  * in-process and answers the exit status; main.ts is the thin entry.
  */
-import { createRequire } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_SECRET_FILE, DEFAULT_SOCKET, ENV_SECRET_FILE, ENV_SOCKET } from "@machina/protocol";
 import { COMMANDS } from "./commands/index.js";
 import { createContext, parseGlobalOptions, type RawGlobalOptions } from "./context.js";
 import { EXIT_OK, exitCodeFor, formatError, formatUsageMessage } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
+import { VERSION as version } from "../version.js";
 
-const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
 const EPILOG = `
 Environment:

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// The shipped form of machinad, machina and @machina/client: each is one file (bundle/) instead
+// of the hundreds tsc writes to dist/ (TypeBox alone is 266), because resolving and loading those
+// files was most of a start-up (issue 17). Built from dist/ after `tsc -b`, so the bundles hold
+// exactly the code the unit tests ran.
+//
+//   packages/server/bundle/machinad.cjs   the daemon's CLI (bin machinad)
+//   packages/server/bundle/host-main.cjs  the Augeas host process machinad starts
+//   packages/client/bundle/machina.cjs    the client CLI (bin machina)
+//   packages/client/bundle/client.js      the library (`import … from "@machina/client"`)
+//
+// The three programs are CommonJS: node starts a CommonJS entry without its ES module loader,
+// ~20–35 ms sooner on the test machines, and each of them is a process start (the host is one
+// per daemon start). The library stays an ES module: it is imported by the panel's own modules.
+// The Augeas host is bundled on its own, without the vocabulary (TypeBox) only the daemon uses.
+//
+// Left out of the bundles, loaded from node_modules: the two native addons (their .node files,
+// found by package name) and dbus-next (imported only when the systemd backend connects).
+// Each file has a source map beside it (machinad's wrappers run node with --enable-source-maps).
+//
+// Usage: node scripts/bundle.mjs   (scripts/build.mjs runs it)
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+const SERVER_EXTERNAL = ["*.node", "dbus-next"];
+const BUNDLES = [
+  { dir: "packages/server", entry: "dist/cli/main.js", out: "machinad.cjs", external: SERVER_EXTERNAL },
+  { dir: "packages/server", entry: "dist/augeas/host/host-main.js", out: "host-main.cjs", external: SERVER_EXTERNAL },
+  { dir: "packages/client", entry: "dist/cli/main.js", out: "machina.cjs", external: [] },
+  { dir: "packages/client", entry: "dist/index.js", out: "client.js", external: [] },
+];
+
+// An ES module's import.meta.url, for the code that finds files beside itself.
+const CJS_BANNER = 'const __machinaImportMetaUrl = require("node:url").pathToFileURL(__filename).href;';
+// CommonJS dependencies bundled into an ES module call require() for Node's built-ins.
+const ESM_BANNER = 'import { createRequire as __machinaCreateRequire } from "node:module";\nconst require = __machinaCreateRequire(import.meta.url);';
+
+for (const dir of new Set(BUNDLES.map((b) => b.dir))) fs.rmSync(path.join(repo, dir, "bundle"), { recursive: true, force: true });
+for (const { dir, entry, out, external } of BUNDLES) {
+  const abs = path.join(repo, dir);
+  const { version } = JSON.parse(fs.readFileSync(path.join(abs, "package.json"), "utf8"));
+  const cjs = out.endsWith(".cjs");
+  await build({
+    entryPoints: [path.join(abs, entry)],
+    outfile: path.join(abs, "bundle", out),
+    bundle: true,
+    format: cjs ? "cjs" : "esm",
+    platform: "node",
+    target: "node18.20",
+    external,
+    banner: { js: cjs ? CJS_BANNER : ESM_BANNER },
+    define: {
+      __MACHINA_VERSION__: JSON.stringify(version),
+      __MACHINA_HOST_MAIN__: JSON.stringify("./host-main.cjs"),
+      ...(cjs ? { "import.meta.url": "__machinaImportMetaUrl" } : {}),
+    },
+    sourcemap: "linked",
+    sourcesContent: false,
+    legalComments: "linked",
+    logLevel: "warning",
+  });
+}
+console.log(`build: bundles in ${[...new Set(BUNDLES.map((b) => `${b.dir}/bundle`))].join(", ")}`);
