@@ -47,6 +47,14 @@ name = "machina-slow.service"
 actions = ["status", "start", "stop"]
 
 [[service]]
+name = "machina-start-timeout"
+actions = ["status", "start"]
+
+[[service]]
+name = "machina-job-timeout"
+actions = ["status", "start", "stop"]
+
+[[service]]
 name = "machina-ghost"
 actions = ["status", "start"]
 
@@ -64,6 +72,8 @@ const UNITS: Record<string, string> = {
   "machina-broken.service": unit("machina test: start fails", "Type=oneshot\nExecStart=/bin/false\n"),
   "machina-dies.service": unit("machina test: starts, then dies", "Type=simple\nExecStart=/bin/sh -c 'sleep 0.2; exit 3'\n"),
   "machina-slow.service": unit("machina test: start never finishes", "Type=oneshot\nExecStart=/bin/sleep 3600\nTimeoutStartSec=infinity\n"),
+  "machina-start-timeout.service": unit("machina test: systemd's own start timeout", "Type=oneshot\nExecStart=/bin/sleep 3600\nTimeoutStartSec=1\n"),
+  "machina-job-timeout.service": `# machina's systemd backend tests\n[Unit]\nDescription=machina test: the start job times out\nJobTimeoutSec=1\n\n[Service]\nType=oneshot\nExecStart=/bin/sleep 3600\nTimeoutStartSec=infinity\n`,
   "sshd.service": unit("stand-in sshd", "ExecStart=/bin/sleep infinity\n"),
 };
 
@@ -157,13 +167,13 @@ describe("the systemd backend against a real systemd", { skip }, () => {
     });
   });
 
-  test("a unit that fails to start is backend-failed with systemd's job result, and systemd has it failed", async () => {
+  test("a unit that fails to start is backend-failed with systemd's job and unit results, and systemd has it failed", async () => {
     await withClient(sandbox(), async (m) => {
       const e = await rejectsWithKind(m.service.start({ name: "machina-broken" }), "backend-failed");
       assert.equal(e.data.backend, "systemd");
-      assert.equal(e.data.detail, "job result: failed");
+      assert.equal(e.data.detail, "job result: failed; unit result: exit-code");
       assert.equal(e.data.retryable, false);
-      assert.match(e.message, /job ended "failed" \(unit now failed\/failed\)/);
+      assert.equal(e.message, 'machina-broken.service start: the systemd job ended "failed" (unit now failed/failed, result exit-code)');
       assert.equal((await m.service.status({ name: "machina-broken" })).state, "failed");
     });
     assert.deepEqual(await show("machina-broken.service"), { LoadState: "loaded", ActiveState: "failed", SubState: "failed", Result: "exit-code", MainPID: "0", ExecMainStatus: "1" });
@@ -228,6 +238,24 @@ describe("the systemd backend against a real systemd", { skip }, () => {
     assert.deepEqual([props.ActiveState, props.Result, props.MainPID], ["failed", "signal", "0"]);
   });
 
+  test("systemd's own timeouts: a start timeout fails the job (not retryable); a job timeout is retryable", async () => {
+    await withClient(sandbox(), async (m) => {
+      // TimeoutStartSec: systemd kills the service; the job ends "failed", the service's Result says "timeout".
+      const start = await rejectsWithKind(m.service.start({ name: "machina-start-timeout" }), "backend-failed");
+      assert.equal(start.data.detail, "job result: failed; unit result: timeout");
+      assert.equal(start.data.retryable, false);
+      // JobTimeoutSec: only the job is given up ("timeout"); the service goes on starting.
+      const job = await rejectsWithKind(m.service.start({ name: "machina-job-timeout" }), "backend-failed");
+      assert.equal(job.data.detail, "job result: timeout");
+      assert.equal(job.data.retryable, true);
+      assert.match(job.message, /job ended "timeout" \(unit now activating\/start\)/);
+      await m.service.stop({ name: "machina-job-timeout" });
+    });
+    const props = await show("machina-start-timeout.service");
+    assert.deepEqual([props.ActiveState, props.Result], ["failed", "timeout"]);
+    assert.equal((await show("machina-job-timeout.service")).MainPID, "0");
+  });
+
   test("service.list: exact names always, the pattern expanded over the units systemd knows", async () => {
     await suite.container.check(["systemctl", "start", "example@0100.service", "example@0042.service"]);
     await withClient(sandbox(), async (m) => {
@@ -241,7 +269,7 @@ describe("the systemd backend against a real systemd", { skip }, () => {
       assert.ok(loaded.includes("example@0100.service") && loaded.includes("example@0042.service"), loaded.join(" "));
       assert.deepEqual([...byName.keys()].filter((n) => n.startsWith("example@")).sort(), loaded.sort());
       assert.ok(!byName.has("example@42.service"), "a running unit the pattern does not match is not listed");
-      for (const n of ["machina-reloadable.service", "machina-broken.service", "machina-slow.service", "machina-ghost.service", "sshd.service"]) {
+      for (const n of ["machina-reloadable.service", "machina-broken.service", "machina-dies.service", "machina-slow.service", "machina-start-timeout.service", "machina-job-timeout.service", "machina-ghost.service", "sshd.service"]) {
         assert.ok(byName.has(n), `${n} is listed`);
       }
       assert.equal(byName.get("example@0100.service")!.status.state, "active");
@@ -256,7 +284,7 @@ describe("the systemd backend against a real systemd", { skip }, () => {
     const restart = doc.methods.find((x) => x.name === "service.restart");
     assert.deepEqual(restart?.["x-policy"], { services: [{ pattern: "^example@[0-9]{4}\\.service$" }] });
     const stop = doc.methods.find((x) => x.name === "service.stop");
-    assert.deepEqual(stop?.["x-policy"], { services: [{ pattern: "^example@[0-9]{4}\\.service$" }, { name: "machina-reloadable" }, { name: "machina-slow.service" }] });
+    assert.deepEqual(stop?.["x-policy"], { services: [{ pattern: "^example@[0-9]{4}\\.service$" }, { name: "machina-reloadable" }, { name: "machina-slow.service" }, { name: "machina-job-timeout" }] });
   });
 
   test("machinad inside the container finds systemd by itself (auto backend, the default system bus)", async () => {
