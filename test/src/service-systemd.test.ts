@@ -10,6 +10,7 @@
  * inside the container), not only from machinad's answers.
  */
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { before, describe, test } from "node:test";
 import { rejectsWithKind, withClient } from "./harness/clients.js";
 import { MACHINA, cleanEnv, run, type RunResult } from "./harness/daemon.js";
@@ -298,5 +299,24 @@ describe("the systemd backend against a real systemd", { skip }, () => {
     });
     // (The init-script backend would have refused the name: "@" is not valid in an init script's name.)
     assert.notEqual((await show("example@0042.service")).MainPID, before.MainPID);
+  });
+
+  // Last: it takes the container's bus away for a moment.
+  test("the system bus going away is backend-failed and retryable; machinad reconnects when it is back", async () => {
+    await withClient(sandbox(), async (m) => {
+      assert.equal((await m.service.status({ name: "sshd" })).state, "active", "connected before");
+      await suite.container.check(["systemctl", "stop", "dbus.socket", "dbus.service"]);
+      try {
+        const e = await rejectsWithKind(m.service.status({ name: "sshd" }), "backend-failed");
+        assert.equal(e.data.retryable, true);
+      } finally {
+        await suite.container.check(["systemctl", "start", "dbus.socket"]);
+      }
+      // The next call after the bus is back opens a new connection.
+      await waitFor(() => fs.existsSync(suite.container.busAddress.slice("unix:path=".length)), "the bus socket to come back");
+      assert.equal((await m.service.status({ name: "sshd" })).state, "active");
+      const restarted = await m.service.restart({ name: "example@0042.service" });
+      assert.equal(restarted.state, "active", "jobs and their JobRemoved signals work on the new connection");
+    });
   });
 });
