@@ -11,8 +11,8 @@
  * The boot: the host has no systemd and its /run is on disk, so nspawn runs in
  * a private mount namespace with a tmpfs on /run (and the overlay mounted
  * there too, so it disappears with the namespace), in a cgroup of its own
- * (/sys/fs/cgroup/{systemd,unified}/NAME; `--keep-unit` makes nspawn use the
- * caller's). A drop-in makes the container's dbus.socket listen on
+ * (/sys/fs/cgroup/{systemd,unified}/NAME on this hybrid host; `--keep-unit`
+ * makes nspawn use the caller's). A drop-in makes the container's dbus.socket listen on
  * /run/host-share/system_bus_socket, a directory shared with the host: that is
  * the address machinad and the tests reach the container's system bus at
  * (busAddress). Ready means systemd's SystemState, read over that bus, is
@@ -115,11 +115,15 @@ async function sharedTree(): Promise<string> {
  */
 const SUPERVISOR = `set -u
 name=$1 inst=$2 lower=$3; shift 3
-root=$inst/root sd=/sys/fs/cgroup/systemd/$name un=/sys/fs/cgroup/unified/$name
+root=$inst/root
+# The container's cgroups: the named systemd and the unified hierarchy on a hybrid host (as here),
+# the one cgroup2 hierarchy on a unified host (untested here).
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then un=/sys/fs/cgroup/$name cgs=$un
+else un=/sys/fs/cgroup/unified/$name cgs="/sys/fs/cgroup/systemd/$name $un"; fi
 mount -t tmpfs -o mode=0755 tmpfs /run || exit 1
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$inst/upper,workdir=$inst/work" "$root" || exit 1
-mkdir "$sd" "$un" || exit 1
-sh -c 'echo $$ >"$1/cgroup.procs" && echo $$ >"$2/cgroup.procs" && shift 2 && exec "$@"' cgroup "$sd" "$un" \\
+mkdir $cgs || exit 1
+sh -c 'for cg in $1; do echo $$ >"$cg/cgroup.procs" || exit 1; done; shift; exec "$@"' cgroup "$cgs" \\
   systemd-nspawn -b -D "$root" --register=no --keep-unit --private-network --console=pipe -M "$name" "$@" \\
   </dev/null >"$inst/console.log" 2>&1 &
 nspawn=$!
@@ -133,7 +137,7 @@ if [ -e "$un/cgroup.kill" ]; then echo 1 >"$un/cgroup.kill"; else find "$un" -na
 wait "$nspawn" 2>/dev/null
 i=0
 while grep -q '^populated 1' "$un/cgroup.events" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-find "$un" "$sd" -depth -type d -exec rmdir {} + 2>/dev/null
+find $cgs -depth -type d -exec rmdir {} + 2>/dev/null
 umount "$root"
 rm -rf --one-file-system "$inst"
 `;
