@@ -20,9 +20,10 @@ const REQUIREMENTS = [
   { pkg: "make", for: "run", present: () => have("make", ["--version"]) }, // node-gyp, and make install
   { pkg: "devscripts", for: "test", present: () => have("checkbashisms", ["--version"]) }, // the init script's bashism check
   { pkg: "systemd", for: "test", present: () => have("systemd-analyze", ["--version"]) }, // systemd-analyze verify of the units
-  { pkg: "dbus", for: "test", present: () => have("dbus-daemon", ["--version"]) }, // a private bus for the systemd backend's tests
   { pkg: "chromium", for: "test", present: () => fs.existsSync("/usr/bin/chromium") }, // the web panel's browser test
   { pkg: "python3", for: "test", present: () => have("python3", ["--version"]) }, // socket activation and dpkg-lock helpers
+  { pkg: "systemd-container", for: "test", present: () => have("systemd-nspawn", ["--version"]) }, // boots the real-systemd test container
+  { pkg: "debootstrap", for: "test", present: () => have("debootstrap", ["--version"]) }, // builds that container's Debian tree (cached)
 ];
 
 const purpose = process.argv.includes("--for") ? process.argv[process.argv.indexOf("--for") + 1] : "run";

@@ -32,6 +32,7 @@ const SYSTEMD = "org.freedesktop.systemd1";
 const MANAGER_PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const UNIT = "org.freedesktop.systemd1.Unit";
+const SERVICE = "org.freedesktop.systemd1.Service";
 const JOB_REMOVED_MATCH = `type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`;
 
 const METHOD_OF: Record<ServiceChange, string> = {
@@ -102,13 +103,27 @@ export class SystemdBackend implements ServiceBackend {
     const result = await this.jobResult(c, job, Math.max(1, deadline - Date.now()), name, action);
     const after = await this.status(name);
     if (result !== "done") {
-      throw new Fault("backend-failed", `${name} ${action}: the systemd job ended "${result}" (unit now ${after.state}${after.subState ? `/${after.subState}` : ""})`, {
+      // The job's result says only "failed"; the service's Result says why (exit-code, signal, timeout, …).
+      const why = await this.serviceResult(c, name);
+      throw new Fault("backend-failed", `${name} ${action}: the systemd job ended "${result}" (unit now ${after.state}${after.subState ? `/${after.subState}` : ""}${why ? `, result ${why}` : ""})`, {
         backend: "systemd",
         retryable: result === "timeout" || result === "canceled",
-        detail: `job result: ${result}`,
+        detail: `job result: ${result}${why ? `; unit result: ${why}` : ""}`,
       });
     }
     return after;
+  }
+
+  /** The service's `Result` when it is not `success`; undefined when it is, or cannot be read. */
+  private async serviceResult(c: Connection, name: string): Promise<string | undefined> {
+    try {
+      const unitPath = String((await this.call(c, MANAGER_PATH, MANAGER, "LoadUnit", "s", [name]))[0]);
+      const [value] = await this.call(c, unitPath, "org.freedesktop.DBus.Properties", "Get", "ss", [SERVICE, "Result"]);
+      const result = String((value as DBus.Variant).value);
+      return result && result !== "success" ? result : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async existing(): Promise<string[]> {
