@@ -30,6 +30,16 @@ const FIELDS: Record<(typeof SCENARIOS)[number], string[]> = {
   "broker.handshake": ["p50_us", "p99_us", "ops_per_s"],
   "augtool.get": ["p50_us", "p99_us"],
   coldstart: ["p50_us", "p99_us", "rss_mb"],
+  "node.start": ["p50_us", "p99_us"],
+  "client.import": ["p50_us", "p99_us"],
+  "cli.get": ["p50_us", "p99_us"],
+  "augtool.get.careful": ["p50_us", "p99_us"],
+  "panel.hosts": ["p50_us", "p99_us", "ops_per_s"],
+  "augtool.print": ["p50_us", "p99_us"],
+  "augtool.print.careful": ["p50_us", "p99_us"],
+  "service.restart": ["p50_us", "p99_us", "ops_per_s"],
+  "dbus.restart": ["p50_us", "p99_us", "ops_per_s"],
+  idle: ["rss_mb"],
   soak: ["rss_mb", "rss_mb_after"],
 };
 
@@ -37,7 +47,7 @@ test("npm run bench -- --quick completes and reports every scenario", async () =
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "machina-bench-smoke-"));
   try {
     const json = path.join(dir, "bench.json");
-    const r = await run(RUN, ["--quick", "--json", json], { timeoutMs: 120_000 });
+    const r = await run(RUN, ["--quick", "--json", json], { timeoutMs: 300_000 });
     assert.equal(r.code, 0, `bench failed:\n${r.stdout}\n${r.stderr}`);
     const doc = JSON.parse(fs.readFileSync(json, "utf8")) as { results: Record<string, Record<string, unknown>> };
     assert.deepEqual(Object.keys(doc.results).sort(), [...SCENARIOS].sort());

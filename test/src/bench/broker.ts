@@ -5,7 +5,8 @@
  *   broker.get.pipelined  augeas.get with WINDOW calls in flight
  *   broker.setsave.rtt    augeas.set + augeas.save of a one-line change
  *   broker.handshake      connect + mutual authentication
- *   soak                  the daemon's RSS after soakFirst and soakTotal calls (a fresh daemon)
+ *   idle                  a fresh daemon's RSS once it has started, before any client
+ *   soak                  its RSS after soakFirst and soakTotal calls
  */
 import assert from "node:assert/strict";
 import { BusyError, connect, type MachinaClient } from "@machina/client";
@@ -93,10 +94,13 @@ async function handshakes(sandbox: Sandbox, size: BenchSize): Promise<ScenarioRe
   return latencyResult(samples.slice(warm));
 }
 
-/** A fresh daemon; RSS after soakFirst calls, then after soakTotal (gets and matches, pipelined). */
-export async function soak(sandbox: Sandbox, size: BenchSize): Promise<ScenarioResult> {
+/** A fresh daemon: its RSS idle, then after soakFirst calls and after soakTotal (gets and matches, pipelined). */
+export async function soak(sandbox: Sandbox, size: BenchSize): Promise<{ idle: ScenarioResult; soak: ScenarioResult }> {
   const daemon = await startDaemon(sandbox);
   try {
+    // Settled: the Augeas host has loaded the files, nothing else is going on.
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = { rss_mb: rssMb(daemon.pid) };
     const m = await connectClient(sandbox);
     try {
       const op = (i: number) => (i % 2 === 0 ? m.augeas.get({ path: GET_PATH }) : m.augeas.match({ path: MATCH_PATH }));
@@ -104,7 +108,7 @@ export async function soak(sandbox: Sandbox, size: BenchSize): Promise<ScenarioR
       const first = rssMb(daemon.pid);
       await throughput(size.soakTotal - size.soakFirst, WINDOW, op);
       const after = rssMb(daemon.pid);
-      return { rss_mb: first, rss_mb_after: after };
+      return { idle, soak: { rss_mb: first, rss_mb_after: after } };
     } finally {
       await m.close();
     }

@@ -10,7 +10,7 @@ import { round } from "./stats.js";
 export interface Ratio {
   name: string;
   value: number;
-  unit: "×" | "ms" | "%";
+  unit: "×" | "ms" | "%" | "MB";
   /** The target, when there is one: the value must be ≤ (or ≥) it. */
   target?: { op: "<=" | ">="; value: number };
   met?: boolean;
@@ -44,8 +44,17 @@ export function ratios(results: Results): Ratio[] {
     ratio("broker.get.rtt / echo.rtt (p50)", p50(results, "broker.get.rtt") / p50(results, "echo.rtt"), "×", { op: "<=", value: 1.5 }),
     ratio("broker.get.pipelined / echo.pipelined (ops/s)", ops(results, "broker.get.pipelined") / ops(results, "echo.pipelined"), "×", { op: ">=", value: 0.3 }),
     ratio("broker.setsave.rtt (p50)", p50(results, "broker.setsave.rtt") / 1000, "ms", { op: "<=", value: 2 }),
-    ratio("coldstart / augtool.get (p50)", p50(results, "coldstart") / p50(results, "augtool.get"), "×", { op: "<=", value: 0.5 }),
-    ratio("soak growth (rss 1k → total calls)", ((soak.rss_mb_after! - soak.rss_mb!) / soak.rss_mb!) * 100, "%", { op: "<=", value: 10 }),
+    ratio("broker.handshake / echo.rtt (p50)", p50(results, "broker.handshake") / p50(results, "echo.rtt"), "×", { op: "<=", value: 8 }),
+    ratio("coldstart / augtool.get (p50)", p50(results, "coldstart") / p50(results, "augtool.get"), "×", { op: "<=", value: 0.35 }),
+    ratio("cli.get / augtool.get (p50)", p50(results, "cli.get") / p50(results, "augtool.get"), "×", { op: "<=", value: 0.3 }),
+    ratio("cli.get / node.start (p50)", p50(results, "cli.get") / p50(results, "node.start"), "×", { op: "<=", value: 1.6 }),
+    ratio("client.import − node.start (p50)", (p50(results, "client.import") - p50(results, "node.start")) / 1000, "ms", { op: "<=", value: 50 }),
+    ratio("service.restart / dbus.restart (p50)", p50(results, "service.restart") / p50(results, "dbus.restart"), "×", { op: "<=", value: 1.2 }),
+    ratio("soak growth (rss after soakFirst → total calls)", ((soak.rss_mb_after! - soak.rss_mb!) / soak.rss_mb!) * 100, "%", { op: "<=", value: 10 }),
+    ratio("idle RSS of machinad", results.idle!.rss_mb!, "MB", { op: "<=", value: 50 }),
+    ratio("cli.get / augtool.get.careful (p50): the careful sudo script, one lens", p50(results, "cli.get") / p50(results, "augtool.get.careful"), "×"),
+    ratio("augtool.print / panel.hosts (p50): the Hosts page, by augtool vs through the broker", p50(results, "augtool.print") / p50(results, "panel.hosts"), "×"),
+    ratio("augtool.print.careful / panel.hosts (p50)", p50(results, "augtool.print.careful") / p50(results, "panel.hosts"), "×"),
     ratio("augeas.get.host − augeas.get.inprocess (p50): what the host process adds to a call", (p50(results, "augeas.get.host") - p50(results, "augeas.get.inprocess")) / 1000, "ms"),
     ratio("augeas.get.thread − augeas.get.inprocess (p50): what a worker thread would add instead", (p50(results, "augeas.get.thread") - p50(results, "augeas.get.inprocess")) / 1000, "ms"),
     ratio("augtool.get / broker.get.rtt (p50): a click, by augtool vs through the broker", p50(results, "augtool.get") / p50(results, "broker.get.rtt"), "×"),

@@ -9,7 +9,7 @@ export interface ScenarioResult {
   p99_us?: number;
   /** Sustained operations per second. */
   ops_per_s?: number;
-  /** Resident set size in MiB (coldstart: the daemon's at its first answer; soak: after 1k calls). */
+  /** Resident set size in MiB (coldstart: the daemon's at its first answer; soak: after soakFirst calls; idle: a started daemon's, before any client). */
   rss_mb?: number;
   /** soak only: the daemon's RSS in MiB after the whole soak. */
   rss_mb_after?: number;
@@ -31,6 +31,16 @@ export const SCENARIOS = [
   "broker.handshake",
   "augtool.get",
   "coldstart",
+  "node.start",
+  "client.import",
+  "cli.get",
+  "augtool.get.careful",
+  "panel.hosts",
+  "augtool.print",
+  "augtool.print.careful",
+  "service.restart",
+  "dbus.restart",
+  "idle",
   "soak",
 ] as const;
 
@@ -70,8 +80,8 @@ export const FULL: BenchSize = {
   setsaveSamples: 1000,
   handshakeSamples: 200,
   processRuns: 10,
-  soakFirst: 1000,
-  soakTotal: 100_000,
+  soakFirst: 10_000,
+  soakTotal: 1_000_000,
 };
 
 export const QUICK: BenchSize = {

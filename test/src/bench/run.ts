@@ -16,6 +16,9 @@ import { echoScenarios } from "./echo.js";
 import { hostScenarios } from "./augeas-host.js";
 import { brokerScenarios, soak } from "./broker.js";
 import { augtoolGet, coldstart } from "./processes.js";
+import { wholeProcessScenarios } from "./whole-process.js";
+import { panelScenarios } from "./panel.js";
+import { serviceScenarios } from "./service.js";
 import { formatReport, machine, ratios, writeJson } from "./report.js";
 
 async function main(): Promise<void> {
@@ -59,7 +62,29 @@ async function main(): Promise<void> {
     sandbox.restoreFixtures();
     await step("augtool.get", async () => void (results["augtool.get"] = await augtoolGet(sandbox.root, size)));
     await step("coldstart", async () => void (results["coldstart"] = await coldstart(sandbox, size)));
-    await step(`soak (${size.soakTotal.toLocaleString("en-US")} calls)`, async () => void (results.soak = await soak(sandbox, size)));
+    await step("node.start, client.import, cli.get, augtool.get.careful", async () => {
+      const w = await wholeProcessScenarios(sandbox, size);
+      results["node.start"] = w.nodeStart;
+      results["client.import"] = w.clientImport;
+      results["cli.get"] = w.cliGet;
+      results["augtool.get.careful"] = w.augtoolCareful;
+    });
+    await step("panel.hosts, augtool.print, augtool.print.careful", async () => {
+      const p = await panelScenarios(sandbox, size);
+      results["panel.hosts"] = p.hosts;
+      results["augtool.print"] = p.augtoolPrint;
+      results["augtool.print.careful"] = p.augtoolPrintCareful;
+    });
+    await step("service.restart, dbus.restart (a real systemd in a container)", async () => {
+      const s = await serviceScenarios(size);
+      results["service.restart"] = s.restart;
+      results["dbus.restart"] = s.direct;
+    });
+    await step(`idle, soak (${size.soakTotal.toLocaleString("en-US")} calls)`, async () => {
+      const s = await soak(sandbox, size);
+      results.idle = s.idle;
+      results.soak = s.soak;
+    });
   } finally {
     sandbox.cleanup();
   }
