@@ -24,6 +24,8 @@ const REQUIREMENTS = [
   { pkg: "python3", for: "test", present: () => have("python3", ["--version"]) }, // socket activation and dpkg-lock helpers
   { pkg: "systemd-container", for: "test", present: () => have("systemd-nspawn", ["--version"]) }, // boots the real-systemd test container
   { pkg: "debootstrap", for: "test", present: () => have("debootstrap", ["--version"]) }, // builds that container's Debian tree (cached)
+  { pkg: "debhelper", for: "test", present: () => fs.existsSync("/usr/bin/dh") && have("dpkg-buildpackage", ["--version"]) }, // dpkg-buildpackage of debian/ (with dpkg-dev)
+  { pkg: "lintian", for: "test", present: () => have("lintian", ["--version"]) }, // the package's lintian check
 ];
 
 const purpose = process.argv.includes("--for") ? process.argv[process.argv.indexOf("--for") + 1] : "run";

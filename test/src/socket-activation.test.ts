@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { DaemonProcess, MACHINAD, cleanEnv, daemonArgs } from "./harness/daemon.js";
+import { DaemonProcess, MACHINAD, cleanEnv, daemonArgs, startDaemon } from "./harness/daemon.js";
 import { Sandbox } from "./harness/sandbox.js";
 import { withClient } from "./harness/clients.js";
 
@@ -47,6 +47,42 @@ test("machinad serves on a socket passed by systemd and leaves it in place on ex
       assert.deepEqual(exit, { code: 0, signal: null });
     }
     assert.ok(fs.lstatSync(sandbox.socket).isSocket(), "the activated socket file belongs to systemd and stays");
+  } finally {
+    sandbox.cleanup();
+  }
+});
+
+test("--exit-idle: under activation machinad exits 0 once idle, leaving the socket; started on its own, it ignores the option", async () => {
+  const sandbox = Sandbox.create();
+  try {
+    fs.mkdirSync(sandbox.socket.replace(/\/[^/]+$/, ""), { recursive: true, mode: 0o755 });
+    const argv = [...daemonArgs(sandbox), "--exit-idle", "1"];
+    const child = spawn("python3", ["-c", LAUNCHER, sandbox.socket, process.execPath, MACHINAD, ...argv], { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() });
+    const activated = new DaemonProcess(child, sandbox, argv);
+    try {
+      await activated.waitForStderr(/listening on socket-activated fd 3/);
+      // A session holds it up however long it lasts; the idle second counts from its end.
+      await withClient(sandbox, async (m) => {
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.ok(activated.running, "still running while a session is open");
+        await m.augeas.get({ path: "/files/etc/hostname/hostname" });
+      });
+      const idleExit = await Promise.race([activated.exited, new Promise((r) => setTimeout(() => r("still running 10 s after the session ended"), 10_000))]);
+      assert.deepEqual(idleExit, { code: 0, signal: null });
+    } finally {
+      await activated.stop();
+    }
+    assert.ok(fs.lstatSync(sandbox.socket).isSocket(), "the activated socket stays for the next start");
+    fs.rmSync(sandbox.socket);
+
+    const standalone = await startDaemon(sandbox, { args: ["--exit-idle", "1"] });
+    try {
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.ok(standalone.running, "nothing would start it again, so it does not exit");
+      await withClient(sandbox, async (m) => assert.ok(await m.augeas.get({ path: "/files/etc/hostname/hostname" })));
+    } finally {
+      assert.deepEqual(await standalone.stop(), { code: 0, signal: null });
+    }
   } finally {
     sandbox.cleanup();
   }

@@ -3,3 +3,4 @@ export { peerCredentials } from './credentials.js';
 export type { PeerCredentials } from './credentials.js';
 export { groupName, lookupGroup, lookupUser, resolveGroupId, resolveUserId, userName } from './users.js';
 export type { GroupInfo, UserInfo } from './native.js';
+export { notifyServiceManager } from './notify.js';

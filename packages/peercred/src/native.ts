@@ -30,6 +30,8 @@ export interface Native {
   lookupGroup(name: string): GroupInfo | null;
   userName(uid: number): string | null;
   groupName(gid: number): string | null;
+  /** sd_notify(3)'s datagram: `message` to the Unix datagram socket `socketPath` (absolute, or "@name": abstract). */
+  notifySocket(socketPath: string, message: string): void;
 }
 
 function load(): Native {

@@ -74,6 +74,12 @@ export interface DaemonOptions {
   packageTimeoutMs?: number;
   /** machinad's own Debian package, which calls may never remove or upgrade (default `machina`). */
   selfPackage?: string;
+  /**
+   * Under socket activation, stop after this long without any connection
+   * (systemd keeps listening and starts the daemon again on the next one).
+   * Ignored, with a warning, when the daemon made its own socket. Default: never.
+   */
+  exitIdleMs?: number;
 }
 
 /** Most refused sockets left open at once for their peer to read the reason (see Daemon.refuse). */
@@ -91,6 +97,7 @@ export class Daemon {
   /** Refused sockets waiting for their peer to hang up (see refuse()). */
   private lingering = 0;
   private stopping: Promise<void> | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly audit: AuditLog;
   private readonly bindings: ReadonlyMap<MethodName, MethodBinding>;
   private readonly runtimes: ModuleRuntimes;
@@ -168,6 +175,22 @@ export class Daemon {
     if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`, { mode: 0o644 });
     o.logger.info(`listening on ${this.listener.describe} (policy ${o.policyFile}, root ${o.root})`);
     if (!o.key) o.logger.warn("RUNNING WITHOUT A SECRET (--insecure-no-secret): any allowed local user can act as the client");
+    if (o.exitIdleMs !== undefined && !this.listener.activated) {
+      o.logger.warn("--exit-idle ignored: the daemon is not socket-activated, so nothing would start it again");
+    }
+    this.armIdleExit();
+  }
+
+  /** (Re)starts the idle countdown: called at start and whenever the last connection closes. */
+  private armIdleExit(): void {
+    const ms = this.options.exitIdleMs;
+    if (ms === undefined || !this.listener.activated || this.stopping) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.connections.size > 0 || this.stopping) return;
+      this.options.logger.info(`no connection for ${ms / 1000} s: exiting (the socket stays open; the next connection starts machinad again)`);
+      void this.stop();
+    }, ms);
   }
 
   /**
@@ -206,6 +229,7 @@ export class Daemon {
   /** Stops accepting, lets the call in progress finish, closes, removes the socket. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      clearTimeout(this.idleTimer);
       this.listener?.server.close();
       for (const rt of this.moduleRuntimes()) rt.stopping?.();
       for (const s of this.connections.keys()) if (s !== this.current) s.end();
@@ -263,6 +287,7 @@ export class Daemon {
       return this.refuse(socket, peer, "policy-denied", "this user may not connect to machinad", "connect: not in [clients]", "not a client the policy allows");
     }
     const id = this.nextId++;
+    clearTimeout(this.idleTimer);
     let session: Session | undefined;
     const admission = this.pending.admit(peer, (message) => session?.fail("busy", message, {}));
     if (!admission.admitted) {
@@ -367,6 +392,7 @@ export class Daemon {
   private closed(session: Session): void {
     const place = this.connections.get(session);
     this.connections.delete(session);
+    if (this.connections.size === 0) this.armIdleExit();
     if (this.current === session) return this.sessionEnded(session);
     if (place) this.pending.release(place);
     this.options.logger.debug(`connection ${session.id}: closed without a session`);

@@ -42,7 +42,8 @@ const SUITE = "bookworm";
  * What the tree holds beyond minbase: systemd as init with D-Bus, logind and
  * polkit (the issue's list), plus what machinad needs to run inside the
  * container with the host's node binary (libaugeas0, augeas-lenses) and the
- * zone database timedatectl sets zones from (tzdata).
+ * zone database timedatectl sets zones from (tzdata), and Debian's own nodejs
+ * (bookworm: 18.20), which the machina package depends on and runs under.
  */
 export const CONTAINER_PACKAGES: readonly string[] = [
   "systemd",
@@ -57,6 +58,7 @@ export const CONTAINER_PACKAGES: readonly string[] = [
   "libaugeas0",
   "augeas-lenses",
   "tzdata",
+  "nodejs",
 ];
 /** Bump when the tree's recipe changes in a way the package list does not show. */
 const RECIPE_VERSION = 1;

@@ -1,9 +1,10 @@
-// Peer credentials of a connected Unix-domain socket, and NSS user/group
-// lookups, for machinad. Linux only. Flat functions, no state.
+// Peer credentials of a connected Unix-domain socket, NSS user/group lookups,
+// and sd_notify(3)'s datagram, for machinad. Linux only. Flat functions, no state.
 #include <napi.h>
 
 #include <cerrno>
 #include <climits>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef SO_PEERGROUPS
@@ -213,7 +215,35 @@ Napi::Value GroupName(const Napi::CallbackInfo& info) {
   return NotFound(rc) ? env.Null() : ThrowErrno(env, rc, "getgrgid_r");
 }
 
+// sd_notify(3) without libsystemd: one datagram to the service manager's
+// socket ($NOTIFY_SOCKET: a path, or "@name" in the abstract namespace). Node
+// has no Unix datagram sockets. The kernel attaches this process's
+// credentials (systemd sets SO_PASSCRED), so NotifyAccess=main accepts it.
+Napi::Value NotifySocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) return ThrowType(env, "notifySocket(socketPath, message): two strings");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string message = info[1].As<Napi::String>().Utf8Value();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.size() < 2 || path.size() >= sizeof addr.sun_path || (path[0] != '/' && path[0] != '@') || path.find('\0') != std::string::npos) {
+    return ThrowType(env, "the socket path must be absolute or @abstract, without NUL, shorter than 108 bytes");
+  }
+  memcpy(addr.sun_path, path.data(), path.size());
+  if (path[0] == '@') addr.sun_path[0] = '\0';
+  socklen_t len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size());
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, errno, "socket");
+  ssize_t sent = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<struct sockaddr*>(&addr), len);
+  int err = errno;
+  close(fd);
+  if (sent < 0) return ThrowErrno(env, err, "sendto");
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("notifySocket", Napi::Function::New(env, NotifySocket, "notifySocket"));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("peerGroups", Napi::Function::New(env, PeerGroups, "peerGroups"));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser, "lookupUser"));

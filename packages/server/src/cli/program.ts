@@ -43,6 +43,12 @@ function parseCount(value: string): number {
   return n;
 }
 
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > 86_400) throw new UsageError(`expected a whole number of seconds from 1 to 86400, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 function parseApplyChanges(value: string): number {
   const n = parseCount(value);
   if (n > MAX_APPLY_CHANGES) throw new UsageError(`--max-apply-changes: at most ${MAX_APPLY_CHANGES} (the protocol's own maximum), got ${n}`);
@@ -93,6 +99,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--initd-dir <dir>", "directory of the init scripts (the initd backend)", "/etc/init.d")
     .option("--package-timeout <ms>", "time limit of one apt-get install, remove or update", parseMs, DEFAULT_PACKAGE_TIMEOUT_MS)
     .option("--self-package <name>", "machinad's own Debian package: calls may never remove or upgrade it", parseSelfPackage, DEFAULT_SELF_PACKAGE)
+    .option("--exit-idle <seconds>", "under socket activation, exit after this many seconds without a connection (systemd starts machinad again on the next one)", parseSeconds)
     .option("-v, --verbose", "log debugging detail")
     .option("-q, --quiet", "log only errors")
     .action(async (opts: Record<string, unknown>) => {
@@ -138,6 +145,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         initdDir: String(opts.initdDir),
         packageTimeoutMs: opts.packageTimeout as number,
         selfPackage: String(opts.selfPackage),
+        ...(opts.exitIdle !== undefined ? { exitIdleMs: (opts.exitIdle as number) * 1000 } : {}),
         logLevel: opts.verbose ? "debug" : opts.quiet ? "error" : "info",
       };
       await runDaemon(run, env);

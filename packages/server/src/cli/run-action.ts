@@ -5,7 +5,7 @@
  */
 import { startDaemon } from "../daemon.js";
 import { createLogger, type LogLevel } from "../logger.js";
-import { resolveGroupId } from "@machina/peercred";
+import { notifyServiceManager, resolveGroupId } from "@machina/peercred";
 import { credentialFile, readCredential, readSecretFile, readSecretStdin, SecretError, type SecretFileOptions } from "../secret.js";
 import { UsageError } from "./usage-error.js";
 import type { ServiceBackendChoice } from "../service/select-backend.js";
@@ -37,6 +37,7 @@ export interface RunOptions {
   initdDir?: string;
   packageTimeoutMs?: number;
   selfPackage?: string;
+  exitIdleMs?: number;
   logLevel: LogLevel;
 }
 
@@ -97,10 +98,24 @@ export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Pr
     ...(options.initdDir ? { initdDir: options.initdDir } : {}),
     ...(options.packageTimeoutMs ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
     ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
+    ...(options.exitIdleMs !== undefined ? { exitIdleMs: options.exitIdleMs } : {}),
     logger,
     env,
   });
-  const stop = () => void daemon.stop();
+  // Type=notify: ready once it listens (calls that need the Augeas host wait for it).
+  const notify = (state: string) => {
+    try {
+      notifyServiceManager(state, env);
+    } catch (e) {
+      logger.warn(`cannot notify the service manager (${state.split("\n")[0]}): ${(e as Error).message}`);
+    }
+  };
+  notify("READY=1\nSTATUS=listening");
+  void daemon.done.then(() => notify("STOPPING=1"));
+  const stop = () => {
+    notify("STOPPING=1");
+    void daemon.stop();
+  };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
   process.on("SIGHUP", () => daemon.reloadPolicy());

@@ -43,11 +43,17 @@ export function spawnHostProcess(): HostProcess {
 /**
  * machinad's entry point calls this first when it is going to run the
  * daemon. The process is adopted by the first AugeasHost; if the daemon
- * never gets that far, its end of the socket closes as it exits and the
- * host exits with it.
+ * never gets that far (a usage error, a bad secret), the entry point ends it
+ * with discardPrestartedHost(): until then, its pipe would keep machinad alive.
  */
 export function prestartHostProcess(): void {
   prestarted ??= spawnHostProcess();
+}
+
+/** Ends the prestarted process if no AugeasHost adopted it. */
+export function discardPrestartedHost(): void {
+  prestarted?.child.kill("SIGKILL");
+  prestarted = undefined;
 }
 
 /** The process prestartHostProcess() started, once; otherwise a new one. */
