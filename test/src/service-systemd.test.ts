@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { before, describe, test } from "node:test";
+import { unitObjectPath } from "@machina/server";
 import { rejectsWithKind, withClient } from "./harness/clients.js";
 import { MACHINA, cleanEnv, run, type RunResult } from "./harness/daemon.js";
 import type { Sandbox } from "./harness/sandbox.js";
@@ -255,6 +256,13 @@ describe("the systemd backend against a real systemd", { skip }, () => {
     const props = await show("machina-start-timeout.service");
     assert.deepEqual([props.ActiveState, props.Result], ["failed", "timeout"]);
     assert.equal((await show("machina-job-timeout.service")).MainPID, "0");
+  });
+
+  test("the backend names a loaded unit's D-Bus object as systemd does (so a status after a job needs no LoadUnit)", async () => {
+    for (const name of ["example@0042.service", "sshd.service", "machina-reloadable.service", "systemd-journald.service", "dbus.socket"]) {
+      const out = await suite.container.check(["busctl", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "LoadUnit", "s", name]);
+      assert.equal(out.trim(), `o "${unitObjectPath(name)}"`, name);
+    }
   });
 
   test("service.list: exact names always, the pattern expanded over the units systemd knows", async () => {

@@ -10,3 +10,5 @@ export { AugeasHost } from "./augeas/host/augeas-host.js";
 export { AugeasLocalRuntime } from "./augeas/local-runtime.js";
 export { runCall } from "./augeas/host/host-calls.js";
 export { createLogger } from "./logger.js";
+// How the systemd backend names a loaded unit's D-Bus object, checked against a real systemd.
+export { unitObjectPath } from "./service/systemd-backend.js";

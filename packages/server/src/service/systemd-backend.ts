@@ -33,6 +33,18 @@ const MANAGER_PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const UNIT = "org.freedesktop.systemd1.Unit";
 const SERVICE = "org.freedesktop.systemd1.Service";
+/** A loaded unit's D-Bus object path: systemd's bus_label_escape() of its name under …/unit/. */
+export function unitObjectPath(name: string): string {
+  let label = "";
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i]!;
+    label += /[A-Za-z]/.test(ch) || (/[0-9]/.test(ch) && i > 0) ? ch : `_${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  }
+  return `${MANAGER_PATH}/unit/${label || "_"}`;
+}
+
+/** What a status reports, read from the unit's D-Bus object. */
+const STATUS_PROPERTIES = ["LoadState", "ActiveState", "SubState", "StateChangeTimestamp"] as const;
 const JOB_REMOVED_MATCH = `type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`;
 
 const METHOD_OF: Record<ServiceChange, string> = {
@@ -101,7 +113,9 @@ export class SystemdBackend implements ServiceBackend {
       throw this.fault(e, name, action);
     }
     const result = await this.jobResult(c, job, Math.max(1, deadline - Date.now()), name, action);
-    const after = await this.status(name);
+    // The unit is loaded now (a job ran on it): its object path is known without a LoadUnit
+    // round trip (one D-Bus round trip is ~0.5 ms here, a third of what a restart adds).
+    const after = await this.readUnit(c, name, unitObjectPath(name)).catch(() => this.status(name));
     if (result !== "done") {
       // The job's result says only "failed"; the service's Result says why (exit-code, signal, timeout, …).
       const why = await this.serviceResult(c, name);
@@ -159,7 +173,10 @@ export class SystemdBackend implements ServiceBackend {
   private async readUnit(c: Connection, name: string, unitPath: string): Promise<ServiceStatus> {
     let props: Record<string, DBus.Variant>;
     try {
-      props = (await this.call(c, unitPath, "org.freedesktop.DBus.Properties", "GetAll", "s", [UNIT]))[0] as Record<string, DBus.Variant>;
+      // The four properties by name, asked together: GetAll answers some ninety, and decoding
+      // them in JavaScript cost more than the restart it reported on.
+      const values = await Promise.all(STATUS_PROPERTIES.map((p) => this.call(c, unitPath, "org.freedesktop.DBus.Properties", "Get", "ss", [UNIT, p])));
+      props = Object.fromEntries(STATUS_PROPERTIES.map((p, i) => [p, values[i]![0] as DBus.Variant]));
     } catch (e) {
       throw this.fault(e, name, "status");
     }
