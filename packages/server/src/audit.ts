@@ -3,6 +3,13 @@
  * decision, outcome, duration. Param values are never written (they may be
  * secrets: command stdin, configuration values); only the paths and resource
  * names a call targeted.
+ *
+ * Lines are collected and written together — one write(2) for all the calls
+ * a pipelining client's burst made, instead of one per call — and always
+ * before the answers they describe leave (the session calls flush() before
+ * it sends), so a line is never lost to a daemon that dies after a client saw
+ * the call's outcome. The rest is flushed on the next turn of the event loop,
+ * on close, and when the process exits (also on an uncaught exception).
  */
 import fs from "node:fs";
 
@@ -33,7 +40,10 @@ export interface AuditRecord {
 }
 
 export interface AuditLog {
+  /** Queues the record's line; it reaches the file at the next flush(). */
   write(record: AuditRecord): void;
+  /** Writes every queued line now, in one write. */
+  flush(): void;
   /** Opens the file again (after logrotate moved it away); a no-op for stderr. */
   reopen(): void;
   close(): void;
@@ -43,7 +53,19 @@ export interface AuditLog {
 export function openAuditLog(file?: string): AuditLog {
   const open = (f: string) => fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
   let fd: number | undefined = file ? open(file) : undefined;
+  let queued: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (queued.length === 0) return;
+    const text = queued.length === 1 ? queued[0]! : queued.join("");
+    queued = [];
+    if (fd !== undefined) fs.writeSync(fd, text);
+    else process.stderr.write(text);
+  };
+  process.on("exit", flush);
   return {
+    flush,
     write(record) {
       const line =
         JSON.stringify({
@@ -54,18 +76,23 @@ export function openAuditLog(file?: string): AuditLog {
           targets: record.targets.length > 1 ? [...new Set(record.targets)] : record.targets,
           durationMs: Math.round(record.durationMs * 1000) / 1000,
         }) + "\n";
-      // Synchronous on purpose: an audit line must not be lost if the daemon dies right after the call.
-      if (fd !== undefined) fs.writeSync(fd, line);
-      else process.stderr.write(line);
+      queued.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
     },
     reopen() {
       if (!file) return;
+      flush();
       // Open the new file before closing the old one, so no line can be lost in between.
       const next = open(file);
       if (fd !== undefined) fs.closeSync(fd);
       fd = next;
     },
     close() {
+      flush();
+      process.off("exit", flush);
       if (fd !== undefined) fs.closeSync(fd);
       fd = undefined;
     },

@@ -313,6 +313,7 @@ export class Daemon {
       ...(this.options.maxBatch !== undefined ? { maxBatch: this.options.maxBatch } : {}),
       ...(this.options.maxInFlight !== undefined ? { maxInFlight: this.options.maxInFlight } : {}),
       claim: (s) => this.claim(s),
+      beforeAnswers: () => this.audit.flush(),
       onAuthenticated: (s) => {
         const p = s.peer;
         logger.info(`session ${s.id}: connection from pid ${p.pid} uid ${p.uid} gid ${p.gid} authenticated`);

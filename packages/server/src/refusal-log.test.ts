@@ -9,7 +9,7 @@ function setup(limit = 3) {
   const lines: string[] = [];
   const records: AuditRecord[] = [];
   const log = new RefusalLog(
-    { logger: createLogger("debug", (l) => void lines.push(l)), audit: { write: (r) => void records.push(r), reopen: () => undefined, close: () => undefined } },
+    { logger: createLogger("debug", (l) => void lines.push(l)), audit: { write: (r) => void records.push(r), flush: () => undefined, reopen: () => undefined, close: () => undefined } },
     limit,
     10_000,
     () => now,
@@ -50,7 +50,7 @@ test("at most `limit` lines per reason and interval, then one summary per uid wi
 test("a summary is written when its interval ends, even if nothing else comes", async () => {
   let now = 0;
   const lines: string[] = [];
-  const log = new RefusalLog({ logger: createLogger("info", (l) => void lines.push(l)), audit: { write: () => undefined, reopen: () => undefined, close: () => undefined } }, 1, 30, () => now);
+  const log = new RefusalLog({ logger: createLogger("info", (l) => void lines.push(l)), audit: { write: () => undefined, flush: () => undefined, reopen: () => undefined, close: () => undefined } }, 1, 30, () => now);
   for (let i = 0; i < 3; i++) log.record({ reason: "r", peer: { pid: 1, uid: 5, gid: 5 }, log: { level: "info", message: "one" }, summary: (c, u) => `${c} more from uid ${u}` });
   now = 30;
   await new Promise((r) => setTimeout(r, 80));

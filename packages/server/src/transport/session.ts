@@ -52,6 +52,8 @@ export interface SessionOptions {
    * connection. False when another session holds it (the peer is told `busy`).
    */
   claim(session: Session): boolean;
+  /** Called before answers leave (the daemon writes the audit lines of their calls). */
+  beforeAnswers?(): void;
   /** Called once, when the peer has authenticated and holds the session slot. */
   onAuthenticated(session: Session): void;
   /** A wrong proof: the connection closes after its answer; its place stays taken for `penaltyMs`. */
@@ -318,6 +320,8 @@ export class Session implements DispatchCaller {
   private readonly flush = (): void => {
     if (!this.corked) return;
     this.corked = false;
+    // The audit lines of these answers' calls reach the log before the answers leave.
+    this.options.beforeAnswers?.();
     this.socket.uncork();
   };
 
