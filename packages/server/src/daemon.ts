@@ -167,9 +167,11 @@ export class Daemon {
   /** Starts listening. */
   async start(): Promise<void> {
     const o = this.options;
-    // Not waiting for the runtimes (the Augeas host loading the policy's
-    // files): a call that needs them waits for them, and a client connects
-    // and authenticates meanwhile.
+    // Ready means ready: the Augeas host has loaded the policy's files (and
+    // removed the temporary files of interrupted saves). Listening sooner would
+    // overlap only a client's handshake (~2 ms) with that load, and announce a
+    // daemon whose first call still waits.
+    await this.runtimesReady();
     this.listener = await listen({ socketPath: o.socketPath, ...(o.user ? { user: o.user } : {}), ...(o.group ? { group: o.group } : {}), ...(o.env ? { env: o.env } : {}) });
     this.listener.server.on("connection", (socket) => this.accept(socket));
     if (o.pidFile) fs.writeFileSync(o.pidFile, `${process.pid}\n`, { mode: 0o644 });
