@@ -4,7 +4,9 @@
 // files was most of a start-up (issue 17). Built from dist/ after `tsc -b`, so the bundles hold
 // exactly the code the unit tests ran.
 //
-//   packages/server/bundle/machinad.cjs   the daemon's CLI (bin machinad)
+//   packages/server/bundle/machinad.cjs   the daemon's CLI (bin machinad): its entry point, which
+//                                         loads machinad-program.cjs (the rest) once it has
+//                                         started the Augeas host
 //   packages/server/bundle/host-main.cjs  the Augeas host process machinad starts
 //   packages/client/bundle/machina.cjs    the client CLI (bin machina)
 //   packages/client/bundle/client.js      the library (`import … from "@machina/client"`)
@@ -28,7 +30,10 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 const SERVER_EXTERNAL = ["*.node", "dbus-next"];
 const BUNDLES = [
-  { dir: "packages/server", entry: "dist/cli/main.js", out: "machinad.cjs", external: SERVER_EXTERNAL },
+  // machinad's entry point alone, so that it starts the Augeas host before node compiles the
+  // rest of the daemon (cli/main.ts), which it then loads from machinad-program.cjs.
+  { dir: "packages/server", entry: "dist/cli/main.js", out: "machinad.cjs", external: SERVER_EXTERNAL, split: { "./program.js": "./machinad-program.cjs" } },
+  { dir: "packages/server", entry: "dist/cli/program.js", out: "machinad-program.cjs", external: SERVER_EXTERNAL },
   { dir: "packages/server", entry: "dist/augeas/host/host-main.js", out: "host-main.cjs", external: SERVER_EXTERNAL },
   { dir: "packages/client", entry: "dist/cli/main.js", out: "machina.cjs", external: [] },
   { dir: "packages/client", entry: "dist/index.js", out: "client.js", external: [] },
@@ -40,7 +45,15 @@ const CJS_BANNER = 'const __machinaImportMetaUrl = require("node:url").pathToFil
 const ESM_BANNER = 'import { createRequire as __machinaCreateRequire } from "node:module";\nconst require = __machinaCreateRequire(import.meta.url);';
 
 for (const dir of new Set(BUNDLES.map((b) => b.dir))) fs.rmSync(path.join(repo, dir, "bundle"), { recursive: true, force: true });
-for (const { dir, entry, out, external } of BUNDLES) {
+/** Leaves the imports named in `split` out of a bundle, loaded from the file they map to instead. */
+const splitPlugin = (split) => ({
+  name: "machina-split",
+  setup(b) {
+    b.onResolve({ filter: /^\.\// }, (args) => (split[args.path] ? { path: split[args.path], external: true } : undefined));
+  },
+});
+
+for (const { dir, entry, out, external, split } of BUNDLES) {
   const abs = path.join(repo, dir);
   const { version } = JSON.parse(fs.readFileSync(path.join(abs, "package.json"), "utf8"));
   const cjs = out.endsWith(".cjs");
@@ -52,6 +65,9 @@ for (const { dir, entry, out, external } of BUNDLES) {
     platform: "node",
     target: "node18.20",
     external,
+    plugins: split ? [splitPlugin(split)] : [],
+    // In a CommonJS program, import() of what is left out becomes require(): no ES module loader.
+    ...(cjs ? { supported: { "dynamic-import": false } } : {}),
     banner: { js: cjs ? CJS_BANNER : ESM_BANNER },
     define: {
       __MACHINA_VERSION__: JSON.stringify(version),

@@ -28,7 +28,13 @@ export interface HostProcess {
   withoutPrlimit: boolean;
 }
 
-let prestarted: HostProcess | undefined;
+/**
+ * The prestarted process, kept on globalThis: machinad's entry point and the
+ * rest of the daemon are separate bundles (scripts/bundle.mjs), each with its
+ * own copy of this module.
+ */
+const PRESTARTED = Symbol.for("machina.prestartedAugeasHost");
+const slot = globalThis as { [PRESTARTED]?: HostProcess | undefined };
 
 /** Starts a host process; it waits on fd 3 for its first request (the policy, which names the root). */
 export function spawnHostProcess(): HostProcess {
@@ -47,19 +53,19 @@ export function spawnHostProcess(): HostProcess {
  * with discardPrestartedHost(): until then, its pipe would keep machinad alive.
  */
 export function prestartHostProcess(): void {
-  prestarted ??= spawnHostProcess();
+  slot[PRESTARTED] ??= spawnHostProcess();
 }
 
 /** Ends the prestarted process if no AugeasHost adopted it. */
 export function discardPrestartedHost(): void {
-  prestarted?.child.kill("SIGKILL");
-  prestarted = undefined;
+  slot[PRESTARTED]?.child.kill("SIGKILL");
+  slot[PRESTARTED] = undefined;
 }
 
 /** The process prestartHostProcess() started, once; otherwise a new one. */
 export function takeHostProcess(): HostProcess {
-  const host = prestarted;
-  prestarted = undefined;
+  const host = slot[PRESTARTED];
+  slot[PRESTARTED] = undefined;
   if (host && host.child.exitCode === null && host.child.signalCode === null) return host;
   return spawnHostProcess();
 }
