@@ -1,11 +1,41 @@
 /**
- * Runtime validation of params against the vocabulary's schemas, compiled once
- * per method (TypeBox's compiler generates a checking function, which keeps
- * validation off the per-call hot path's profile).
+ * Runtime validation of params against the vocabulary's schemas.
+ *
+ * A schema is checked by TypeBox's interpreter (`Value.Check`) for its first
+ * few uses and compiled (TypeBox's compiler generates a checking function)
+ * once it is used often: compiling costs about a millisecond a schema, which a
+ * short-lived program (the `machina` CLI makes three calls) or the daemon's
+ * first call after a cold start never earns back, while a long-lived panel or
+ * daemon soon runs the compiled check on its hot path.
  */
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
-import type { TObject } from "@sinclair/typebox";
+import { Errors as interpretedErrors, type ValueErrorIterator } from "@sinclair/typebox/errors";
+import { Check as interpretedCheck } from "@sinclair/typebox/value";
+import type { Static, TObject } from "@sinclair/typebox";
 import { METHODS, type MethodName, type ParamsOf } from "./vocabulary.js";
+
+/** Uses of a schema checked by the interpreter before it is compiled. */
+export const COMPILE_AFTER_USES = 16;
+
+/** Checks values against one schema: interpreted at first, compiled once used often. */
+export class SchemaCheck<T extends TObject> {
+  private compiled: TypeCheck<T> | undefined;
+  private uses = 0;
+
+  constructor(readonly schema: T) {}
+
+  /** Whether `value` conforms to the schema. */
+  Check(value: unknown): value is Static<T> {
+    if (this.compiled) return this.compiled.Check(value);
+    if (++this.uses >= COMPILE_AFTER_USES) this.compiled = TypeCompiler.Compile(this.schema);
+    return interpretedCheck(this.schema, value);
+  }
+
+  /** The schema violations of a value that failed Check (the failure path: not compiled). */
+  Errors(value: unknown): ValueErrorIterator {
+    return interpretedErrors(this.schema, value);
+  }
+}
 
 /** Why params were refused: the first few schema violations, each with its JSON pointer. */
 export interface ParamsProblem {
@@ -14,12 +44,12 @@ export interface ParamsProblem {
   message: string;
 }
 
-const checks = new Map<MethodName, TypeCheck<TObject>>();
+const checks = new Map<MethodName, SchemaCheck<TObject>>();
 
-function checkFor(method: MethodName): TypeCheck<TObject> {
+function checkFor(method: MethodName): SchemaCheck<TObject> {
   let check = checks.get(method);
   if (!check) {
-    check = TypeCompiler.Compile(METHODS[method].params);
+    check = new SchemaCheck(METHODS[method].params);
     checks.set(method, check);
   }
   return check;
@@ -49,7 +79,7 @@ export function validateParams<M extends MethodName>(
   return { ok: false, problems };
 }
 
-/** A compiled checker for any schema (used by clients to check results, and by tests). */
-export function compileSchema<T extends TObject>(schema: T): TypeCheck<T> {
-  return TypeCompiler.Compile(schema);
+/** A checker for any schema (used by clients to check results, and by tests). */
+export function compileSchema<T extends TObject>(schema: T): SchemaCheck<T> {
+  return new SchemaCheck(schema);
 }
