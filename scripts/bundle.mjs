@@ -8,7 +8,8 @@
 //                                         loads machinad-program.cjs (the rest) once it has
 //                                         started the Augeas host
 //   packages/server/bundle/host-main.cjs  the Augeas host process machinad starts
-//   packages/client/bundle/machina.cjs    the client CLI (bin machina)
+//   packages/client/bundle/machina.cjs    the client CLI (bin machina): loads machina.body.cjs
+//                                         with a V8 code cache (v8-cache.cjs, see codeCache)
 //   packages/client/bundle/client.js      the library (`import … from "@machina/client"`)
 //
 // The three programs are CommonJS: node starts a CommonJS entry without its ES module loader,
@@ -21,6 +22,7 @@
 // Each file has a source map beside it (machinad's wrappers run node with --enable-source-maps).
 //
 // Usage: node scripts/bundle.mjs   (scripts/build.mjs runs it)
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +37,8 @@ const BUNDLES = [
   { dir: "packages/server", entry: "dist/cli/main.js", out: "machinad.cjs", external: SERVER_EXTERNAL, split: { "./program.js": "./machinad-program.cjs" } },
   { dir: "packages/server", entry: "dist/cli/program.js", out: "machinad-program.cjs", external: SERVER_EXTERNAL },
   { dir: "packages/server", entry: "dist/augeas/host/host-main.js", out: "host-main.cjs", external: SERVER_EXTERNAL },
-  { dir: "packages/client", entry: "dist/cli/main.js", out: "machina.cjs", external: [] },
+  // The CLI's code, run by machina.cjs with its V8 code cache (see codeCache below).
+  { dir: "packages/client", entry: "dist/cli/main.js", out: "machina.body.cjs", external: [] },
   { dir: "packages/client", entry: "dist/index.js", out: "client.js", external: [] },
 ];
 
@@ -80,4 +83,21 @@ for (const { dir, entry, out, external, split } of BUNDLES) {
     logLevel: "warning",
   });
 }
+// machina runs once per call, so its compile time counts: machina.cjs loads machina.body.cjs
+// through v8-cache.cjs with V8's code cache, made here by running `machina --help` (the
+// functions that run then are in the cache too).
+function codeCache(dir) {
+  const bundle = path.join(repo, dir, "bundle");
+  fs.copyFileSync(path.join(repo, "scripts", "v8-cache.cjs"), path.join(bundle, "v8-cache.cjs"));
+  fs.writeFileSync(
+    path.join(bundle, "machina.cjs"),
+    '#!/usr/bin/env node\n"use strict";\n// machina: the CLI in machina.body.cjs, compiled from its code cache (scripts/bundle.mjs).\nrequire("./v8-cache.cjs").load(require("node:path").join(__dirname, "machina.body.cjs"));\n',
+    { mode: 0o755 },
+  );
+  const body = path.join(bundle, "machina.body.cjs");
+  execFileSync(process.execPath, [path.join(bundle, "v8-cache.cjs"), "--write-cache", body, "--help"], { stdio: "ignore" });
+  if (!fs.existsSync(`${body}.v8cache`)) throw new Error(`bundle: no code cache was written for ${body}`);
+}
+codeCache("packages/client");
+
 console.log(`build: bundles in ${[...new Set(BUNDLES.map((b) => `${b.dir}/bundle`))].join(", ")}`);
