@@ -206,11 +206,16 @@ test("start fails clearly, and leaves nothing running, when the policy is invali
  */
 const STAND_IN = `
 const { execFileSync } = require("node:child_process");
+// The restart helper's SIGTERM may come as soon as the init script has returned: it is held
+// until the line below is written (else a loaded machine loses the line), then obeyed.
+let written = false, termed = false;
+const obey = () => { process.removeAllListeners("SIGTERM"); process.kill(process.pid, "SIGTERM"); };
+process.on("SIGTERM", () => { termed = true; if (written) obey(); });
 require("node:fs").writeFileSync(${JSON.stringify(PIDFILE)}, process.pid + "\\n");
 let status = 0;
 try { execFileSync("/etc/init.d/machina", [process.argv[1]], { stdio: "ignore", env: ${JSON.stringify(INIT_ENV)} }); }
 catch (e) { status = e.status ?? 99; }
-process.stdout.write("init script exit " + status + "\\n");
+process.stdout.write("init script exit " + status + "\\n", () => { written = true; if (termed) obey(); });
 // "linger": the rest of the apt run, until machinad is asked to stop (SIGTERM).
 if (process.argv[2] === "linger") setInterval(() => {}, 1000);
 `;

@@ -248,6 +248,12 @@ export class Daemon {
     return this.stopping;
   }
 
+  /** start() failed (nothing listens): closes what the constructor opened. */
+  abandon(): void {
+    for (const rt of this.moduleRuntimes()) rt.close?.();
+    this.audit.close();
+  }
+
   private async runtimesReady(): Promise<void> {
     await Promise.all(this.moduleRuntimes().flatMap((rt) => (rt.ready ? [rt.ready()] : [])));
   }
@@ -445,6 +451,13 @@ export class Daemon {
 /** Creates and starts a daemon. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const daemon = new Daemon(options);
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (e) {
+    // The modules started in the constructor (the Augeas host process): end them, or they keep
+    // a daemon that could not listen alive.
+    daemon.abandon();
+    throw e;
+  }
   return daemon;
 }

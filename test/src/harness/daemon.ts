@@ -168,9 +168,15 @@ export async function startDaemon(sandbox: Sandbox, options: DaemonOptions = {})
  */
 export async function daemonStartFailure(sandbox: Sandbox, options: DaemonOptions = {}): Promise<RunResult> {
   const daemon = spawnDaemon(sandbox, options);
-  const timer = setTimeout(() => daemon.child.kill("SIGKILL"), 60_000);
+  let hung = false;
+  const timer = setTimeout(() => {
+    hung = true;
+    daemon.child.kill("SIGKILL");
+  }, 20_000);
   try {
     const exit = await daemon.exited;
+    // A daemon that cannot start must exit by itself, not linger (e.g. kept alive by its Augeas host).
+    if (hung) throw new Error(`machinad did not exit after failing to start (killed after 20 s)\n${daemon.describe()}`);
     return { ...exit, stdout: daemon.stdout, stderr: daemon.stderr };
   } finally {
     clearTimeout(timer);
