@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { BusyError, connect, type MachinaClient } from "@machina/client";
-import { startDaemon } from "../harness/daemon.js";
+import { withDaemon } from "./bench-daemon.js";
 import { connectClient } from "../harness/clients.js";
 import type { Sandbox } from "../harness/sandbox.js";
 import type { BenchSize, ScenarioResult } from "./results.js";
@@ -26,8 +26,7 @@ export interface BrokerResults {
 }
 
 export async function brokerScenarios(sandbox: Sandbox, size: BenchSize): Promise<BrokerResults> {
-  const daemon = await startDaemon(sandbox);
-  try {
+  return withDaemon(sandbox, async () => {
     const m = await connectClient(sandbox);
     let getRtt: ScenarioResult, getPipelined: ScenarioResult, setsaveRtt: ScenarioResult;
     try {
@@ -47,12 +46,7 @@ export async function brokerScenarios(sandbox: Sandbox, size: BenchSize): Promis
     }
     const handshake = await handshakes(sandbox, size);
     return { getRtt, getPipelined, setsaveRtt, handshake };
-  } catch (e) {
-    console.error(daemon.describe());
-    throw e;
-  } finally {
-    await daemon.stop();
-  }
+  });
 }
 
 /** set + save, alternating two values so every save really writes the file. */
@@ -96,8 +90,7 @@ async function handshakes(sandbox: Sandbox, size: BenchSize): Promise<ScenarioRe
 
 /** A fresh daemon: its RSS idle, then after soakFirst calls and after soakTotal (gets and matches, pipelined). */
 export async function soak(sandbox: Sandbox, size: BenchSize): Promise<{ idle: ScenarioResult; soak: ScenarioResult }> {
-  const daemon = await startDaemon(sandbox);
-  try {
+  return withDaemon(sandbox, async (daemon) => {
     // Settled: the Augeas host has loaded the files, nothing else is going on.
     await new Promise((r) => setTimeout(r, 1000));
     const idle = { rss_mb: rssMb(daemon.pid) };
@@ -112,10 +105,5 @@ export async function soak(sandbox: Sandbox, size: BenchSize): Promise<{ idle: S
     } finally {
       await m.close();
     }
-  } catch (e) {
-    console.error(daemon.describe());
-    throw e;
-  } finally {
-    await daemon.stop();
-  }
+  });
 }

@@ -7,17 +7,17 @@
  *   augtool.print.careful  the same with --noautoload and the one lens
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { MachinaClient } from "@machina/client";
-import { cleanEnv, startDaemon } from "../harness/daemon.js";
 import { connectClient } from "../harness/clients.js";
 import { REPO_ROOT } from "../harness/command.js";
 import type { Sandbox } from "../harness/sandbox.js";
 import type { BenchSize, ScenarioResult } from "./results.js";
-import { elapsedNs, latencyResult, timeSequential } from "./stats.js";
+import { latencyResult, timeSequential } from "./stats.js";
 import { HOSTS_FILE, HOSTS_LENS } from "./bench-sandbox.js";
+import { withDaemon } from "./bench-daemon.js";
+import { timeProcess } from "./whole-process.js";
 
 type ReadHosts = (m: MachinaClient) => Promise<Array<{ ipaddr: string; canonical: string; aliases: readonly string[] }>>;
 
@@ -27,25 +27,9 @@ async function panelReadHosts(): Promise<ReadHosts> {
   return ((await import(pathToFileURL(file).href)) as { readHosts: ReadHosts }).readHosts;
 }
 
-function augtool(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile("augtool", args, { env: cleanEnv(), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`augtool ${args.join(" ")} failed: ${error.message}\n${stderr}`)) : resolve(stdout),
-    );
-  });
-}
-
-async function timeAugtool(runs: number, args: string[], entries: number): Promise<ScenarioResult> {
-  const out = await augtool(args);
-  assert.equal(out.match(/\/ipaddr = /g)?.length, entries, "augtool prints every entry the panel read");
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    await augtool(args);
-    samples.push(elapsedNs(t0));
-  }
-  const { p50_us, p99_us } = latencyResult(samples);
-  return { p50_us, p99_us };
+/** `augtool ARGS` as a whole process, checked to print every entry the panel read. */
+function timeAugtool(runs: number, args: string[], entries: number): Promise<ScenarioResult> {
+  return timeProcess(runs, "augtool", args, (out) => assert.equal(out.match(/\/ipaddr = /g)?.length, entries, "augtool prints every entry the panel read"));
 }
 
 export interface PanelResults {
@@ -56,26 +40,17 @@ export interface PanelResults {
 
 export async function panelScenarios(sandbox: Sandbox, size: BenchSize): Promise<PanelResults> {
   const readHosts = await panelReadHosts();
-  const daemon = await startDaemon(sandbox);
-  let hosts: ScenarioResult;
-  let entries: number;
-  try {
+  const { hosts, entries } = await withDaemon(sandbox, async () => {
     const m = await connectClient(sandbox);
     try {
       const first = await readHosts(m);
-      entries = first.length;
-      assert.ok(entries > 0 && first.every((e) => e.ipaddr !== "" && e.canonical !== ""), "the Hosts page reads the entries");
+      assert.ok(first.length > 0 && first.every((e) => e.ipaddr !== "" && e.canonical !== ""), "the Hosts page reads the entries");
       await timeSequential(Math.min(100, size.warmup), () => readHosts(m));
-      hosts = latencyResult(await timeSequential(Math.max(100, size.rttSamples / 10), () => readHosts(m)));
+      return { hosts: latencyResult(await timeSequential(Math.max(100, size.rttSamples / 10), () => readHosts(m))), entries: first.length };
     } finally {
       await m.close();
     }
-  } catch (e) {
-    console.error(daemon.describe());
-    throw e;
-  } finally {
-    await daemon.stop();
-  }
+  });
   const print = ["-r", sandbox.root, "print", `/files${HOSTS_FILE}`];
   const careful = ["-r", sandbox.root, "--noautoload", "-t", `${HOSTS_LENS.replace(/\.lns$/, "")} incl ${HOSTS_FILE}`, "print", `/files${HOSTS_FILE}`];
   return {

@@ -7,32 +7,17 @@
  *                (rss_mb: the daemon's RSS right then).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { connect } from "@machina/client";
-import { cleanEnv, daemonArgs, MACHINAD } from "../harness/daemon.js";
+import { daemonArgs, MACHINAD } from "../harness/daemon.js";
 import type { Sandbox } from "../harness/sandbox.js";
 import type { BenchSize, ScenarioResult } from "./results.js";
 import { elapsedNs, latencyResult, median, rssMb, round } from "./stats.js";
 import { startNode } from "./child-process.js";
 import { GET_PATH } from "./bench-sandbox.js";
+import { timeProcess } from "./whole-process.js";
 
-function augtoolGetOnce(root: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile("augtool", ["-r", root, "get", GET_PATH], { env: cleanEnv(), timeout: 60_000, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`augtool failed: ${error.message}\n${stderr}`)) : resolve(stdout),
-    );
-  });
-}
-
-export async function augtoolGet(root: string, size: BenchSize): Promise<ScenarioResult> {
-  assert.match(await augtoolGetOnce(root), new RegExp(`^${GET_PATH} = \\S+`), "augtool reads the same node");
-  const samples: number[] = [];
-  for (let i = 0; i < size.processRuns; i++) {
-    const t0 = process.hrtime.bigint();
-    await augtoolGetOnce(root);
-    samples.push(elapsedNs(t0));
-  }
-  return perProcess(samples);
+export function augtoolGet(root: string, size: BenchSize): Promise<ScenarioResult> {
+  return timeProcess(size.processRuns, "augtool", ["-r", root, "get", GET_PATH], (out) => assert.match(out, new RegExp(`^${GET_PATH} = \\S+`), "augtool reads the same node"));
 }
 
 /** p50/p99 only: a rate of process starts is not a throughput anyone runs at. */

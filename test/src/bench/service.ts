@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import dbus from "dbus-next";
-import { startDaemon } from "../harness/daemon.js";
+import { withDaemon } from "./bench-daemon.js";
 import { connectClient } from "../harness/clients.js";
 import { Sandbox } from "../harness/sandbox.js";
 import { SystemdContainer } from "../harness/systemd-container.js";
@@ -77,23 +77,21 @@ export async function serviceScenarios(size: BenchSize): Promise<ServiceResults>
     } finally {
       bus.disconnect();
     }
-    const daemon = await startDaemon(sandbox, { args: ["--service-backend", "systemd"], env: { DBUS_SYSTEM_BUS_ADDRESS: container.busAddress } });
-    try {
-      const m = await connectClient(sandbox);
-      try {
-        const first = await m.service.restart({ name: UNIT });
-        assert.equal(first.state, "active", `${UNIT} is active after machina's restart`);
-        await timeSequential(Math.ceil(samples / 10), () => m.service.restart({ name: UNIT }));
-        return { restart: latencyResult(await timeSequential(samples, () => m.service.restart({ name: UNIT }))), direct };
-      } finally {
-        await m.close();
-      }
-    } catch (e) {
-      console.error(daemon.describe());
-      throw e;
-    } finally {
-      await daemon.stop();
-    }
+    return await withDaemon(
+      sandbox,
+      async () => {
+        const m = await connectClient(sandbox);
+        try {
+          const first = await m.service.restart({ name: UNIT });
+          assert.equal(first.state, "active", `${UNIT} is active after machina's restart`);
+          await timeSequential(Math.ceil(samples / 10), () => m.service.restart({ name: UNIT }));
+          return { restart: latencyResult(await timeSequential(samples, () => m.service.restart({ name: UNIT }))), direct };
+        } finally {
+          await m.close();
+        }
+      },
+      { args: ["--service-backend", "systemd"], env: { DBUS_SYSTEM_BUS_ADDRESS: container.busAddress } },
+    );
   } finally {
     sandbox.cleanup();
     await container.stop();

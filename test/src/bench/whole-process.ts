@@ -12,11 +12,12 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cleanEnv, MACHINA, startDaemon } from "../harness/daemon.js";
+import { cleanEnv, MACHINA } from "../harness/daemon.js";
 import type { Sandbox } from "../harness/sandbox.js";
 import type { BenchSize, ScenarioResult } from "./results.js";
 import { elapsedNs, latencyResult } from "./stats.js";
 import { GET_PATH, HOSTS_FILE, HOSTS_LENS } from "./bench-sandbox.js";
+import { withDaemon } from "./bench-daemon.js";
 
 const IMPORT_CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), "import-client.js");
 
@@ -29,7 +30,7 @@ function runOnce(file: string, args: string[], env: NodeJS.ProcessEnv = cleanEnv
 }
 
 /** p50/p99 of `runs` sequential whole-process runs (after one unmeasured run, checked by `check`). */
-async function timeProcess(runs: number, file: string, args: string[], check: (stdout: string) => void, env?: NodeJS.ProcessEnv): Promise<ScenarioResult> {
+export async function timeProcess(runs: number, file: string, args: string[], check: (stdout: string) => void, env?: NodeJS.ProcessEnv): Promise<ScenarioResult> {
   check(await runOnce(file, args, env));
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -55,15 +56,9 @@ export async function wholeProcessScenarios(sandbox: Sandbox, size: BenchSize): 
   const augtoolCareful = await timeProcess(runs, "augtool", ["-r", sandbox.root, "--noautoload", "-t", `${HOSTS_LENS.replace(/\.lns$/, "")} incl ${HOSTS_FILE}`, "get", GET_PATH], (out) =>
     assert.match(out, new RegExp(`^${GET_PATH} = \\S+`), "augtool reads the node"),
   );
-  const daemon = await startDaemon(sandbox);
-  try {
+  return withDaemon(sandbox, async () => {
     const args = ["--socket", sandbox.socket, "--secret-file", sandbox.secretFile, "--socket-owner", "any", "get", GET_PATH];
     const cliGet = await timeProcess(runs, process.execPath, [MACHINA, ...args], (out) => assert.match(out, /^\S+\n$/, "machina get prints the value"));
     return { nodeStart, clientImport, cliGet, augtoolCareful };
-  } catch (e) {
-    console.error(daemon.describe());
-    throw e;
-  } finally {
-    await daemon.stop();
-  }
+  });
 }
