@@ -7,24 +7,35 @@
 // its own loader loads, so with --enable-source-maps the program is require()d instead.
 // (machinad is not loaded this way: its stack traces, in its log, keep their source maps.)
 const fs = require("node:fs");
+const path = require("node:path");
 const vm = require("node:vm");
 const { createRequire, wrap } = require("node:module");
+
+/** FILE as a CommonJS module's wrapper, compiled (from cachedData when given and V8 accepts it). */
+function compile(file, cachedData) {
+  const source = fs.readFileSync(file, "utf8");
+  // A first line "#!…" becomes a comment (it is not JavaScript), the same way when the cache is made and used.
+  return new vm.Script(wrap(source.startsWith("#!") ? `//${source}` : source), { filename: file, cachedData });
+}
+
+/** Runs a compiled module wrapper as FILE; answers its exports. */
+function execute(script, file) {
+  const module = { exports: {}, filename: file, loaded: false };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+  module.loaded = true;
+  return module.exports;
+}
 
 /** Runs FILE as a CommonJS module (with its code cache when V8 accepts it) and answers its exports. */
 exports.load = function load(file) {
   if (process.execArgv.includes("--enable-source-maps") || /--enable-source-maps/.test(process.env.NODE_OPTIONS ?? "")) return require(file);
-  const source = fs.readFileSync(file, "utf8");
   let cachedData;
   try {
     cachedData = fs.readFileSync(`${file}.v8cache`);
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(wrap(source.startsWith("#!") ? `//${source}` : source), { filename: file, cachedData });
-  const module = { exports: {}, filename: file, loaded: false };
-  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, require("node:path").dirname(file));
-  module.loaded = true;
-  return module.exports;
+  return execute(compile(file, cachedData), file);
 };
 
 /**
@@ -32,11 +43,10 @@ exports.load = function load(file) {
  * ARGS as its command line, and writes FILE.v8cache when the process exits.
  */
 function loadAndWriteCache(file) {
-  const source = fs.readFileSync(file, "utf8");
-  const script = new vm.Script(wrap(source.startsWith("#!") ? `//${source}` : source), { filename: file });
+  const script = compile(file, undefined);
+  // Taken at exit, so that it holds the functions the run compiled too.
   process.on("exit", () => fs.writeFileSync(`${file}.v8cache`, script.createCachedData()));
-  const module = { exports: {}, filename: file, loaded: false };
-  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, require("node:path").dirname(file));
+  execute(script, file);
 }
 
 if (require.main === module && process.argv[2] === "--write-cache") {

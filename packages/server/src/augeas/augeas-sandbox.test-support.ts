@@ -9,6 +9,20 @@ import { Augeas } from "augeas-node-bindings";
 export const HOSTS = "127.0.0.1 localhost\n192.168.1.1 foo.example foo bar\n# comment here\n";
 export const HOSTNAME = "myhost\n";
 
+/** A policy letting a client write everything of both files (tests of limits and races, not of the policy). */
+export const WRITE_BOTH_POLICY = `version = 1
+[clients]
+users = ["root"]
+[[augeas.file]]
+path = "/etc/hosts"
+lens = "Hosts"
+write = ["**"]
+[[augeas.file]]
+path = "/etc/hostname"
+lens = "Hostname"
+write = ["**"]
+`;
+
 export interface TreeSandbox {
   root: string;
   aug: Augeas;

@@ -13,21 +13,9 @@ import { parsePolicy } from "#src/policy/load-policy.js";
 import { createLogger } from "#src/logger.js";
 import { Fault, LimitExceededFault, PolicyDeniedFault } from "#src/faults.js";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "#src/limits.js";
-import { HOSTS, HOSTNAME, openSandbox, type TreeSandbox } from "./augeas-sandbox.test-support.js";
+import { HOSTS, HOSTNAME, openSandbox, WRITE_BOTH_POLICY, type TreeSandbox } from "./augeas-sandbox.test-support.js";
 
 const SEED = Number(process.env.MACHINA_FC_SEED ?? 20_250_613);
-const POLICY = `version = 1
-[clients]
-users = ["root"]
-[[augeas.file]]
-path = "/etc/hosts"
-lens = "Hosts"
-write = ["**"]
-[[augeas.file]]
-path = "/etc/hostname"
-lens = "Hostname"
-write = ["**"]
-`;
 
 interface Fixture {
   sandbox: TreeSandbox;
@@ -40,7 +28,7 @@ const quiet = createLogger("error", () => undefined);
 function open(limits: Partial<SessionLimits>): Fixture {
   const sandbox = openSandbox();
   const rt = new AugeasLocalRuntime(sandbox.root, quiet);
-  rt.usePolicy(parsePolicy(POLICY, "t.toml").augeas, { ...DEFAULT_SESSION_LIMITS, ...limits });
+  rt.usePolicy(parsePolicy(WRITE_BOTH_POLICY, "t.toml").augeas, { ...DEFAULT_SESSION_LIMITS, ...limits });
   return { sandbox, rt, ws: rt.workspace };
 }
 

@@ -15,23 +15,8 @@ import { Fault } from "#src/faults.js";
 import { createLogger } from "#src/logger.js";
 import { parsePolicy } from "#src/policy/load-policy.js";
 import { AugeasWorkspace } from "#src/augeas/workspace.js";
+import { WRITE_BOTH_POLICY } from "./augeas-sandbox.test-support.js";
 
-const POLICY = `version = 1
-
-[clients]
-users = []
-groups = []
-
-[[augeas.file]]
-path = "/etc/hostname"
-lens = "Hostname"
-write = ["**"]
-
-[[augeas.file]]
-path = "/etc/hosts"
-lens = "Hosts"
-write = ["**"]
-`;
 const HOSTS = "127.0.0.1 localhost\n";
 
 let root: string;
@@ -44,7 +29,7 @@ beforeEach(() => {
   fs.writeFileSync(path.join(root, "etc/hostname"), "original\n");
   fs.writeFileSync(path.join(root, "etc/hosts"), HOSTS);
   logged.length = 0;
-  ws = new AugeasWorkspace(root, parsePolicy(POLICY, "test.toml").augeas, new Map(), createLogger("debug", (l) => void logged.push(l)));
+  ws = new AugeasWorkspace(root, parsePolicy(WRITE_BOTH_POLICY, "test.toml").augeas, new Map(), createLogger("debug", (l) => void logged.push(l)));
 });
 
 afterEach(() => {
