@@ -148,8 +148,7 @@ export class Daemon {
     try {
       this.policy = loadPolicy(options.policyFile, { root: options.root });
     } catch (e) {
-      for (const rt of this.moduleRuntimes()) rt.close?.();
-      this.audit.close();
+      this.abandon();
       throw e;
     }
     this.usePolicy(this.policy);
@@ -248,7 +247,7 @@ export class Daemon {
     return this.stopping;
   }
 
-  /** start() failed (nothing listens): closes what the constructor opened. */
+  /** Start-up failed (a bad policy, a socket it cannot listen on): closes what the constructor opened. */
   abandon(): void {
     for (const rt of this.moduleRuntimes()) rt.close?.();
     this.audit.close();
