@@ -14,7 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { describeRun, runCommand, SYSTEM_PATH } from "./harness/command.js";
+import { describeRun, REPO_ROOT, runCommand, SYSTEM_PATH } from "./harness/command.js";
 import { buildDebianPackage, localAptRepository, type BuiltPackage } from "./harness/debian-package.js";
 import { containerSkipReason } from "./harness/systemd-container.js";
 import { systemdContainerSuite } from "./harness/systemd-container-suite.js";
@@ -70,6 +70,7 @@ describe("the Debian package in a real systemd container", { skip }, () => {
         "/etc/apt/sources.list": `deb [trusted=yes] file:${REPO} ./\n`,
         "/etc/default/machina-demo": "GREETING=hello\n",
         "/etc/systemd/system/machina-demo.service": "[Unit]\nDescription=machina test: a service the panel may restart\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n",
+        "/etc/systemd/system/myapp.service": "[Unit]\nDescription=machina test: the README walk-through's service\n[Service]\nExecStart=/bin/sleep infinity\n",
       },
     },
   });
@@ -173,6 +174,58 @@ describe("the Debian package in a real systemd container", { skip }, () => {
     assert.equal(wrong.code, 3, describeRun(wrong));
     assert.equal(JSON.parse(wrong.stderr).error.kind, "auth-failed");
     assert.equal((await show("machina.service", ["MainPID"])).MainPID, String(pid));
+  });
+
+  test("the README's walk-through, \"From zero to a button that restarts a service\": its policy, its commands, examples/restart-button.mjs as www-data", async () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## From zero to a button that restarts a service"));
+    const walkthrough = section.slice(0, section.indexOf("\n## ", 10));
+    const policy = /```toml\n([\s\S]*?)```/.exec(walkthrough)?.[1] ?? "";
+    assert.ok(policy.includes('name = "myapp"'), "the walk-through's policy block");
+    await c().check(["systemctl", "start", "myapp.service"]);
+
+    // Step 2: the policy, checked, and the running daemon told to re-read it.
+    fs.writeFileSync(c().path("/etc/machina/policy.toml"), policy);
+    assert.equal((await c().check(["machinad", "policy", "check", "/etc/machina/policy.toml"])).trim(), "/etc/machina/policy.toml: ok");
+    assert.match(await c().check(["machinad", "policy", "explain", "/etc/machina/policy.toml"]), /myapp\.service|myapp: status, restart/);
+    const daemonPid = (await show("machina.service", ["MainPID"])).MainPID;
+    await c().check(["systemctl", "try-reload-or-restart", "machina.service"]);
+    assert.equal((await show("machina.service", ["MainPID"])).MainPID, daemonPid, "reloaded (SIGHUP), not restarted");
+
+    // Step 3: the panel's project. What \`npm install <the package's directory>\` makes: a link to the
+    // installed @machina/client (there is no npm in the container).
+    fs.mkdirSync(c().path("/srv/panel/node_modules/@machina"), { recursive: true });
+    fs.copyFileSync(path.join(REPO_ROOT, "examples", "restart-button.mjs"), c().path("/srv/panel/restart-button.mjs"));
+    fs.symlinkSync("/usr/lib/machina/node_modules/@machina/client", c().path("/srv/panel/node_modules/@machina/client"));
+
+    // Step 4, as printed (output to a file so the shell can return while it serves).
+    await c().check(["sh", "-c", "cd /srv/panel && runuser -u www-data -- env SERVICE=myapp node restart-button.mjs </dev/null >/tmp/button.log 2>&1 &"]);
+    const fetchIn = (method: string) =>
+      c().exec(["node", "--no-warnings", "-e", `fetch("http://127.0.0.1:8081/", { method: "${method}", redirect: "manual" }).then(async (r) => console.log(r.status, await r.text()))`]);
+    try {
+      let page = await fetchIn("GET");
+      await waitFor(async () => (page = await fetchIn("GET")).code === 0, "the restart button's page", () => describeRun(page) + fs.readFileSync(c().path("/tmp/button.log"), "utf8"), 20_000);
+      assert.match(page.stdout, /^200 [\s\S]*myapp\.service is <b id="state">active<\/b>/);
+      const before = (await show("myapp.service", ["MainPID"])).MainPID;
+      const pressed = await c().exec(["node", "--no-warnings", "-e", 'fetch("http://127.0.0.1:8081/restart", { method: "POST", redirect: "manual" }).then((r) => console.log(r.status, r.headers.get("location")))']);
+      assert.equal(pressed.stdout.trim(), "303 /", describeRun(pressed));
+      const now = await show("myapp.service", ["ActiveState", "MainPID"]);
+      assert.equal(now.ActiveState, "active");
+      assert.ok(Number(now.MainPID) > 0 && now.MainPID !== before, "myapp restarted: a new main process");
+      // The audit (machinad's stderr: the journal) has the panel's restart, by www-data (uid 33).
+      const audit = (await c().check(["journalctl", "-u", "machina.service", "-o", "cat", "--no-pager"])).split("\n").filter((l) => l.startsWith("{"));
+      assert.ok(
+        audit.some((l) => { const a = JSON.parse(l) as { method?: string; peer?: { uid?: number } }; return a.method === "service.restart" && a.peer?.uid === 33; }),
+        audit.slice(-5).join("\n"),
+      );
+    } finally {
+      await c().exec(["pkill", "-u", "www-data", "-f", "restart-button.mjs"]);
+      // The panel's project is the developer's, not the package's: gone before the purge's inventory.
+      fs.rmSync(c().path("/srv/panel"), { recursive: true });
+    }
+    const refused = await c().exec(["runuser", "-u", "www-data", "--", "machina", "service", "restart", "ssh"]);
+    assert.equal(refused.code, 1, describeRun(refused));
+    assert.match(refused.stderr, /^machina: policy-denied: /);
   });
 
   test("with the test's policy (systemctl restart): read and write a policy file in /etc, restart an allowed unit, be refused another", async () => {
