@@ -33,8 +33,9 @@ export default defineConfig(
         // Each file is checked with the tsconfig.json nearest to it (the packages', test/'s,
         // the web panel's); the .mjs scripts belong to no project and get the base options.
         projectService: {
-          allowDefaultProject: ["eslint.config.mjs", "scripts/*.mjs", "examples/*.mjs"],
-          // The build, bundle, install, lint, setup, start and test scripts and the example.
+          allowDefaultProject: ["eslint.config.mjs", "scripts/*.mjs", "examples/*.mjs", "packages/*/build-addon.mjs"],
+          // The build, bundle, install, lint, setup, start and test scripts, the example and the
+          // addons' install scripts.
           maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
           defaultProject: "tsconfig.base.json",
         },

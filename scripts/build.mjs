@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds everything: the two native addons (only when their sources changed) and the TypeScript (tsc -b).
+// Builds everything: the two native addons (only when their sources changed since `npm install`
+// built them) and the TypeScript (tsc -b).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -22,8 +23,10 @@ for (const { dir, output } of NATIVE) {
   const out = path.join(abs, output);
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newestSource(abs)) continue;
   console.log(`build: native addon in ${dir}`);
-  const nodedir = fs.existsSync("/usr/include/node/node_api.h") ? ["--nodedir=/usr"] : [];
-  execFileSync(path.join(repo, "node_modules", ".bin", "node-gyp"), ["rebuild", ...nodedir], { cwd: abs, stdio: ["ignore", "ignore", "inherit"] });
+  // The package's install script, the way npm runs it on install: build-addon.mjs (node-gyp).
+  const install = JSON.parse(fs.readFileSync(path.join(abs, "package.json"), "utf8")).scripts.install.split(" ");
+  if (install[0] !== "node") throw new Error(`${dir}: the install script is not \`node build-addon.mjs …\`: ${install.join(" ")}`);
+  execFileSync(process.execPath, install.slice(1), { cwd: abs, stdio: ["ignore", "ignore", "inherit"] });
 }
 
 console.log("build: tsc -b");

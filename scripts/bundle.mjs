@@ -19,7 +19,8 @@
 //
 // Left out of the bundles, loaded from node_modules: the two native addons (their .node files,
 // found by package name) and dbus-next (imported only when the systemd backend connects).
-// Each file has a source map beside it (machinad's wrappers run node with --enable-source-maps).
+// Each file has a source map beside it (machinad's wrappers run node with --enable-source-maps),
+// which a user's debugger can follow in an installed package too (embedForeignSources).
 //
 // Usage: node scripts/bundle.mjs   (scripts/build.mjs runs it)
 import { execFileSync } from "node:child_process";
@@ -83,6 +84,23 @@ for (const { dir, entry, out, external, split } of BUNDLES) {
     logLevel: "warning",
   });
 }
+// Each map names the TypeScript sources its code came from, as paths relative to the bundle. Those
+// of the bundle's own package stay paths: its src/ ships beside bundle/. Every other one (another
+// workspace package's source, a dependency's file in node_modules) has its text embedded
+// (sourcesContent), because where those files are in an installed node_modules, if anywhere,
+// cannot be known here.
+function embedForeignSources(dir, out) {
+  const file = path.join(repo, dir, "bundle", `${out}.map`);
+  const own = path.join(repo, dir, "src") + path.sep;
+  const map = JSON.parse(fs.readFileSync(file, "utf8"));
+  map.sourcesContent = map.sources.map((s) => {
+    const abs = path.resolve(path.dirname(file), s);
+    return abs.startsWith(own) ? null : fs.readFileSync(abs, "utf8");
+  });
+  fs.writeFileSync(file, JSON.stringify(map));
+}
+for (const { dir, out } of BUNDLES) embedForeignSources(dir, out);
+
 // machina runs once per call, so its compile time counts: machina.cjs loads machina.body.cjs
 // through v8-cache.cjs with V8's code cache, made here by running `machina --help` (the
 // functions that run then are in the cache too).

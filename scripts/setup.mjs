@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs what machina needs on a Debian machine, or says in one line what to run:
 // system packages through apt-get when run as root (the REQUIREMENTS table below), then
-// the npm dependencies. Idempotent and quick when all is there.
+// the npm dependencies (npm install also builds the two native addons: their install scripts).
+// Idempotent and quick when all is there.
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -21,7 +22,7 @@ const REQUIREMENTS = [
   { pkg: "devscripts", for: "test", present: () => have("checkbashisms", ["--version"]) }, // the init script's bashism check
   { pkg: "systemd", for: "test", present: () => have("systemd-analyze", ["--version"]) }, // systemd-analyze verify of the units
   { pkg: "chromium", for: "test", present: () => fs.existsSync("/usr/bin/chromium") }, // the web panel's browser test
-  { pkg: "python3", for: "test", present: () => have("python3", ["--version"]) }, // socket activation and dpkg-lock helpers
+  { pkg: "python3", for: "run", present: () => have("python3", ["--version"]) }, // node-gyp (npm install builds the addons); the tests' socket activation and dpkg-lock helpers
   { pkg: "systemd-container", for: "test", present: () => have("systemd-nspawn", ["--version"]) }, // boots the real-systemd test container
   { pkg: "debootstrap", for: "test", present: () => have("debootstrap", ["--version"]) }, // builds that container's Debian tree (cached)
   { pkg: "debhelper", for: "test", present: () => fs.existsSync("/usr/bin/dh") && have("dpkg-buildpackage", ["--version"]) }, // dpkg-buildpackage of debian/ (with dpkg-dev)

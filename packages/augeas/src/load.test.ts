@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 import { Augeas, AugeasError } from "#src/index.js";
-import { makeSandbox, openSandbox, type Sandbox } from "#src/fixture-sandbox.js";
+import { makeSandbox, openSandbox, type Sandbox } from "./fixture-sandbox.test-support.js";
 
 let sandbox: Sandbox;
 let aug: Augeas | undefined;

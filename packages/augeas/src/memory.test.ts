@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { makeSandbox, openSandbox } from "#src/fixture-sandbox.js";
+import { makeSandbox, openSandbox } from "./fixture-sandbox.test-support.js";
 
 // A leak check, not a benchmark: a million get/match round-trips must not
 // grow the process. Run with --expose-gc for a tighter reading.

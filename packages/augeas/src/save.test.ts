@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { afterEach, beforeEach, test } from "node:test";
 import { AugeasError, type Augeas } from "#src/index.js";
-import { makeSandbox, openSandbox, type Sandbox } from "#src/fixture-sandbox.js";
+import { makeSandbox, openSandbox, type Sandbox } from "./fixture-sandbox.test-support.js";
 
 let sandbox: Sandbox;
 let aug: Augeas | undefined;

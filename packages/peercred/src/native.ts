@@ -1,4 +1,4 @@
-// Loads the N-API addon (build/Release/peercred.node, built by `npm run build:native`).
+// Loads the N-API addon (build/Release/peercred.node, built on install by build-addon.mjs).
 import { createRequire } from 'node:module';
 
 export interface RawCredentials {
@@ -44,7 +44,7 @@ function load(): Native {
   } catch (cause) {
     throw new Error(
       `@machina/peercred: cannot load native addon ${addon} ` +
-        `(build it with \`npm run build:native -w @machina/peercred\`; Linux only)`,
+        `(build it with \`npm rebuild @machina/peercred\`; Linux only)`,
       { cause },
     );
   }

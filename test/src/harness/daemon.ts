@@ -28,6 +28,8 @@ export interface Exit {
 }
 
 export interface DaemonOptions {
+  /** machinad's entry point to run (default: the checkout's bundle, MACHINAD), e.g. an installed copy. */
+  program?: string;
   /** Extra arguments after the standard ones. */
   args?: string[];
   /** How the secret is given: the sandbox's file (default), or none at all (only `args`). */
@@ -128,7 +130,7 @@ export function daemonArgs(sandbox: Sandbox, options: DaemonOptions = {}): strin
 /** Spawns machinad without waiting for anything. */
 export function spawnDaemon(sandbox: Sandbox, options: DaemonOptions = {}): DaemonProcess {
   const argv = daemonArgs(sandbox, options);
-  const child = spawn(process.execPath, [MACHINAD, ...argv], {
+  const child = spawn(process.execPath, [options.program ?? MACHINAD, ...argv], {
     stdio: ["ignore", "pipe", "pipe"],
     env: cleanEnv(options.env),
   });

@@ -4,10 +4,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Augeas } from "./augeas.js";
-import type { AugeasOptions } from "./options.js";
+import { Augeas } from "#src/augeas.js";
+import type { AugeasOptions } from "#src/options.js";
 
-/** packages/augeas/fixtures, from src/ or dist/. */
+/** packages/augeas/fixtures, from dist-test/. */
 export const fixturesDir = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 /** The fixture files and the lens each is loaded with. */
