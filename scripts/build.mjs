@@ -32,5 +32,27 @@ for (const { dir, output } of NATIVE) {
 console.log("build: tsc -b");
 execFileSync(path.join(repo, "node_modules", ".bin", "tsc"), ["-b"], { cwd: repo, stdio: "inherit" });
 
+// tsc -b never deletes what it once emitted: a module renamed or removed would live on in dist/
+// (and in npm pack's tarball). Drop every emitted file whose source is gone.
+const OUTPUTS = [
+  ...fs.readdirSync(path.join(repo, "packages")).flatMap((p) => ["dist", "dist-test"].map((d) => [`packages/${p}/${d}`, `packages/${p}/src`])),
+  ["test/dist", "test/src"],
+  ["examples/web-panel/dist", "examples/web-panel/src"],
+];
+const EMITTED = /\.(js|d\.ts)(\.map)?$/;
+function prune(outDir, srcDir) {
+  for (const entry of fs.readdirSync(outDir, { withFileTypes: true })) {
+    const out = path.join(outDir, entry.name);
+    if (entry.isDirectory()) {
+      prune(out, path.join(srcDir, entry.name));
+      if (fs.readdirSync(out).length === 0) fs.rmdirSync(out);
+    } else if (EMITTED.test(entry.name) && !fs.existsSync(path.join(srcDir, entry.name.replace(EMITTED, ".ts")))) {
+      console.log(`build: removing ${path.relative(repo, out)} (its source is gone)`);
+      fs.rmSync(out);
+    }
+  }
+}
+for (const [outDir, srcDir] of OUTPUTS) if (fs.existsSync(path.join(repo, outDir))) prune(path.join(repo, outDir), path.join(repo, srcDir));
+
 // The shipped form: each program in a few files (scripts/bundle.mjs says why).
 execFileSync(process.execPath, [path.join(repo, "scripts", "bundle.mjs")], { cwd: repo, stdio: "inherit" });
