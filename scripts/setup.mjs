@@ -27,6 +27,8 @@ const REQUIREMENTS = [
   { pkg: "debootstrap", for: "test", present: () => have("debootstrap", ["--version"]) }, // builds that container's Debian tree (cached)
   { pkg: "debhelper", for: "test", present: () => fs.existsSync("/usr/bin/dh") && have("dpkg-buildpackage", ["--version"]) }, // dpkg-buildpackage of debian/ (with dpkg-dev)
   { pkg: "lintian", for: "test", present: () => have("lintian", ["--version"]) }, // the package's lintian check
+  { pkg: "supervisor", for: "test", present: () => fs.existsSync("/usr/bin/supervisord") }, // the supervisor backend's tests start their own supervisord
+  { pkg: "nginx", for: "test", present: () => fs.existsSync("/usr/sbin/nginx") }, // the configuration-test tests run their own nginx (nginx -t, reload)
 ];
 
 const purpose = process.argv.includes("--for") ? process.argv[process.argv.indexOf("--for") + 1] : "run";

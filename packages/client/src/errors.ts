@@ -17,6 +17,7 @@ import {
   type NotFoundErrorData,
   type PolicyDeniedErrorData,
   type TimeoutErrorData,
+  type ValidationFailedErrorData,
 } from "@machina/protocol";
 
 /** The kind of a client-side connection failure; not a wire kind. */
@@ -70,6 +71,8 @@ export class MachinaError extends Error {
     add("backend", d["backend"]);
     add("detail", d["detail"]);
     add("limit", this.kind === "limit-exceeded" && d["limit"] !== undefined ? `${String(d["limit"])} (max ${String(d["max"])})` : undefined);
+    add("exit status", this.kind === "validation-failed" ? d["exitCode"] : undefined);
+    add("output", this.kind === "validation-failed" ? d["output"] : undefined);
     add("change", typeof d["change"] === "number" ? `#${d["change"] + 1}` : undefined);
     const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, " ").trim();
     return oneLine(details.length ? `${this.message} (${details.join(", ")})` : this.message);
@@ -132,6 +135,15 @@ export class LimitExceededError extends MachinaError {
   declare readonly kind: "limit-exceeded";
   declare readonly data: LimitExceededErrorData & Record<string, unknown>;
 }
+/**
+ * `validation-failed`: a check the policy requires before a change failed, and
+ * the change was not made — a service's configuration test (`nginx -t`) before
+ * a reload or restart. `data.output` holds the test's output.
+ */
+export class ValidationFailedError extends MachinaError {
+  declare readonly kind: "validation-failed";
+  declare readonly data: ValidationFailedErrorData & Record<string, unknown>;
+}
 /** `internal`: something went wrong inside the daemon (details are in its log only). */
 export class InternalError extends MachinaError {
   declare readonly kind: "internal";
@@ -165,6 +177,7 @@ const CLASS_OF_KIND = {
   "backend-failed": BackendFailedError,
   timeout: TimeoutError,
   "limit-exceeded": LimitExceededError,
+  "validation-failed": ValidationFailedError,
   internal: InternalError,
 } as const satisfies Record<ErrorKind, WireErrorClass>;
 

@@ -38,6 +38,7 @@ export {
   BackendFailedError,
   TimeoutError,
   LimitExceededError,
+  ValidationFailedError,
   InternalError,
   ConnectionError,
   CONNECTION_KIND,

@@ -37,6 +37,13 @@ export const ERROR_KINDS = [
    * Nothing was changed: the session's pending edits are as they were.
    */
   "limit-exceeded",
+  /**
+   * A check the policy requires before a change failed, so the change was not
+   * made: a service's configuration test (`[[service]] test`, e.g. `nginx -t`)
+   * before a reload or restart. The running service is untouched; `data.output`
+   * holds the test's output (see {@link ValidationFailedErrorData}).
+   */
+  "validation-failed",
   /** Something went wrong inside the daemon; details are in the daemon's log only. */
   "internal",
 ] as const;
@@ -72,6 +79,7 @@ export const ERROR_CODES: Readonly<Record<ErrorKind, number>> = {
   "backend-failed": -32008,
   timeout: -32009,
   "limit-exceeded": -32010,
+  "validation-failed": -32011,
 };
 
 /** Fields every error's `data` has. */
@@ -192,6 +200,25 @@ export interface BackendFailedErrorData extends BaseErrorData {
   exitCode?: number;
 }
 
+/**
+ * `validation-failed`: the configuration test a `[[service]]` entry names ran
+ * before a reload or restart and did not pass (a non-zero exit, a signal, its
+ * timeout, or more output than is kept); the reload or restart was not done.
+ */
+export interface ValidationFailedErrorData extends BaseErrorData {
+  kind: "validation-failed";
+  /** The test's stdout and stderr as they arrived (UTF-8, invalid bytes replaced), at most 64 KiB. */
+  output: string;
+  /** True when the test wrote more than is kept (it was then ended). */
+  truncated: boolean;
+  /** The test's exit status; absent when a signal ended it. */
+  exitCode?: number;
+  /** The signal that ended it (e.g. `SIGKILL` after its timeout). */
+  signal?: string;
+  /** True when it did not finish within its timeout. */
+  timedOut?: boolean;
+}
+
 /** `invalid-params`: which param, and what was wrong with it. */
 export interface InvalidParamsErrorData extends BaseErrorData {
   kind: "invalid-params";
@@ -210,6 +237,7 @@ export type ErrorData =
   | BackendFailedErrorData
   | InvalidParamsErrorData
   | LimitExceededErrorData
+  | ValidationFailedErrorData
   | (BaseErrorData & { kind: "unauthenticated" })
   | (BaseErrorData & { kind: "auth-failed" })
   | (BaseErrorData & { kind: "busy" })

@@ -70,6 +70,9 @@ export interface DaemonOptions {
   serviceBackend?: ServiceBackendChoice;
   /** The init script directory (default /etc/init.d; tests use their own). */
   initdDir?: string;
+  /** supervisord's XML-RPC socket (default /var/run/supervisor.sock) and a root-only file of USERNAME:PASSWORD for it. */
+  supervisorSocket?: string;
+  supervisorAuthFile?: string;
   /** Time limit of one apt-get install/remove/update (default 30 minutes). */
   packageTimeoutMs?: number;
   /** machinad's own Debian package, which calls may never remove or upgrade (default `machina`). */
@@ -133,6 +136,8 @@ export class Daemon {
           key: options.key,
           ...(options.serviceBackend ? { serviceBackend: options.serviceBackend } : {}),
           ...(options.initdDir ? { initdDir: options.initdDir } : {}),
+          ...(options.supervisorSocket ? { supervisorSocket: options.supervisorSocket } : {}),
+          ...(options.supervisorAuthFile ? { supervisorAuthFile: options.supervisorAuthFile } : {}),
           ...(options.packageTimeoutMs !== undefined ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
           ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
           sessionLimits: { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits },

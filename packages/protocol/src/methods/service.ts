@@ -15,6 +15,14 @@
  *   regular file owned by root and not writable by group or others. LSB exit
  *   codes are mapped to the status model; the script's output is `detail`.
  *
+ * A `[[service]]` entry may name another backend with `backend = "supervisor"`:
+ * supervisord's programs, over its XML-RPC interface on its Unix socket
+ * (`machinad --supervisor-socket`), named `program` or `group:program`. The
+ * entries that match a name decide its backend; a name entries of two backends
+ * match is refused (`policy-denied`). An entry's `test` (an argument vector,
+ * e.g. `["/usr/sbin/nginx", "-t"]`) runs before every reload or restart; if it
+ * fails, nothing is done and the call is `validation-failed` with its output.
+ *
  * Every name is validated before any filesystem or process call (systemd's
  * unit-name rules, or a strict init-script name pattern): `../x`, absolute
  * paths, a leading `-` and the like are refused with `invalid-params`. A valid
@@ -31,7 +39,9 @@
  *   `data.exitCode` the script's exit status, `data.retryable` whether trying
  *   again may help (e.g. D-Bus unreachable);
  * - `timeout`: the script or job did not finish within the daemon's call
- *   timeout (a script is then killed with its whole process group).
+ *   timeout (a script is then killed with its whole process group);
+ * - `validation-failed` (reload, restart): the entry's configuration test
+ *   failed; `data.output` is its output, `data.exitCode` its exit status.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { defineMethod } from "../method-spec.js";
@@ -40,7 +50,7 @@ import { defineMethod } from "../method-spec.js";
 export const ServiceName = Type.String({
   description:
     "A service name: a systemd unit name (`nginx`, `nginx.service`, `example@0042.service`; no suffix means " +
-    "`.service`) or an init script's name (`nginx`). Never a path.",
+    "`.service`), an init script's name (`nginx`) or a supervisord program (`uwsgi`, `group:program`). Never a path.",
   minLength: 1,
   maxLength: 256,
 });
@@ -72,11 +82,18 @@ export const ServiceStatus = Type.Object(
     name: Type.String({ description: "The service's canonical name: the full unit name for systemd (`nginx.service`), the script name for init scripts." }),
     active: Type.Boolean({ description: "True when the service is running (`active` or `reloading`)." }),
     state: ServiceState,
-    subState: Type.Optional(Type.String({ description: "systemd's SubState (`running`, `dead`, `exited`, …); absent for init scripts." })),
+    subState: Type.Optional(
+      Type.String({ description: "systemd's SubState (`running`, `dead`, `exited`, …) or supervisord's state name (`RUNNING`, `BACKOFF`, `FATAL`, …); absent for init scripts." }),
+    ),
     detail: Type.Optional(
       Type.String({ description: "Human-readable detail: the init script's output (capped), or what systemd said (e.g. a unit that is not found)." }),
     ),
-    since: Type.Optional(Type.String({ description: "When the service entered its current state (ISO 8601, UTC); systemd only." })),
+    since: Type.Optional(Type.String({ description: "When the service entered its current state (ISO 8601, UTC); systemd and supervisord." })),
+    backend: Type.Optional(
+      Type.Union([Type.Literal("initd"), Type.Literal("systemd"), Type.Literal("supervisor")], {
+        description: "The backend that controls this service: the daemon's own (`initd` or `systemd`), or `supervisor` for a `[[service]]` entry naming it.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -159,7 +176,8 @@ export const serviceRestart = defineMethod({
   summary: "Restart a service (start it if it is stopped), and answer its status afterwards.",
   description:
     "Needs `restart` in the policy's actions for the service. systemd: RestartUnit with mode `replace`; init " +
-    "scripts: `NAME restart`.",
+    "scripts: `NAME restart`; supervisord: stopProcess, then startProcess (waiting until it runs). The entry's " +
+    "`test`, if any, runs first (`validation-failed` when it fails; nothing is restarted).",
   params: NameParams,
   result: ServiceStatus,
   capability: "service.restart",
@@ -172,7 +190,8 @@ export const serviceReload = defineMethod({
   description:
     "Needs `reload` in the policy's actions for the service. systemd: ReloadUnit with mode `replace` (a unit " +
     "that cannot reload is `backend-failed`); init scripts: `NAME reload` (LSB exit 3, not implemented, is " +
-    "`backend-failed`).",
+    "`backend-failed`); supervisord: signalProcess with the entry's `reload_signal` (default `HUP`). The entry's " +
+    "`test`, if any, runs first (`validation-failed` when it fails; nothing is signalled).",
   params: NameParams,
   result: ServiceStatus,
   capability: "service.reload",

@@ -155,6 +155,9 @@ export interface ModuleOptions {
   key: Uint8Array | null;
   serviceBackend?: "auto" | "initd" | "systemd";
   initdDir?: string;
+  /** supervisord's socket and credentials file, for `[[service]]` entries with `backend = "supervisor"`. */
+  supervisorSocket?: string;
+  supervisorAuthFile?: string;
   packageTimeoutMs?: number;
   selfPackage?: string;
   /** What one session may make the daemon hold or compute (limits.ts); the defaults when absent. */

@@ -11,6 +11,7 @@ import { keygen } from "./keygen-action.js";
 import { policyCheck, policyExplain } from "./policy-action.js";
 import { policyPolkit } from "./polkit-action.js";
 import { SERVICE_BACKEND_CHOICES, type ServiceBackendChoice } from "../service/select-backend.js";
+import { DEFAULT_SUPERVISOR_SOCKET } from "../service/supervisor-rpc.js";
 import { UsageError } from "./usage-error.js";
 import { SERVER_NAME } from "../daemon.js";
 import {
@@ -97,6 +98,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--max-in-flight <n>", "requests of a connection read but not yet answered; beyond it the daemon stops reading until half are answered", parseCount, DEFAULT_MAX_IN_FLIGHT)
     .addOption(new Option("--service-backend <kind>", "how services are controlled: systemd when /run/systemd/system exists, else init scripts").choices(SERVICE_BACKEND_CHOICES).default("auto"))
     .option("--initd-dir <dir>", "directory of the init scripts (the initd backend)", "/etc/init.d")
+    .option("--supervisor-socket <path>", 'supervisord\'s XML-RPC Unix socket, for [[service]] entries with backend = "supervisor"', DEFAULT_SUPERVISOR_SOCKET)
+    .option("--supervisor-auth-file <file>", "a root-only file holding USERNAME:PASSWORD for supervisord's socket (when it asks for them)")
     .option("--package-timeout <ms>", "time limit of one apt-get install, remove or update", parseMs, DEFAULT_PACKAGE_TIMEOUT_MS)
     .option("--self-package <name>", "machinad's own Debian package: calls may never remove or upgrade it", parseSelfPackage, DEFAULT_SELF_PACKAGE)
     .option("--exit-idle <seconds>", "under socket activation, exit after this many seconds without a connection (systemd starts machinad again on the next one)", parseSeconds)
@@ -143,6 +146,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         maxInFlight: opts.maxInFlight as number,
         serviceBackend: opts.serviceBackend as ServiceBackendChoice,
         initdDir: String(opts.initdDir),
+        supervisorSocket: String(opts.supervisorSocket),
+        ...(opts.supervisorAuthFile !== undefined ? { supervisorAuthFile: String(opts.supervisorAuthFile) } : {}),
         packageTimeoutMs: opts.packageTimeout as number,
         selfPackage: String(opts.selfPackage),
         ...(opts.exitIdle !== undefined ? { exitIdleMs: (opts.exitIdle as number) * 1000 } : {}),

@@ -9,6 +9,7 @@ import { notifyServiceManager, resolveGroupId } from "@machina/peercred";
 import { credentialFile, readCredential, readSecretFile, readSecretStdin, SecretError, type SecretFileOptions } from "../secret.js";
 import { UsageError } from "./usage-error.js";
 import type { ServiceBackendChoice } from "../service/select-backend.js";
+import { readSupervisorCredentials, SupervisorUnavailable } from "../service/supervisor-rpc.js";
 import type { SessionLimits } from "../limits.js";
 import fs from "node:fs";
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   maxInFlight?: number;
   serviceBackend?: ServiceBackendChoice;
   initdDir?: string;
+  supervisorSocket?: string;
+  supervisorAuthFile?: string;
   packageTimeoutMs?: number;
   selfPackage?: string;
   exitIdleMs?: number;
@@ -72,8 +75,10 @@ export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Pr
   try {
     const clientGroup = options.group === undefined ? undefined : resolveGroupId(options.group);
     key = await readSecret(options.secret, env, { ...(clientGroup !== undefined ? { clientGroup } : {}), warn: (m) => logger.warn(m) });
+    // Checked now, so that a bad file stops the daemon with the reason (it is read again for every call).
+    if (options.supervisorAuthFile) readSupervisorCredentials(options.supervisorAuthFile);
   } catch (e) {
-    if (e instanceof SecretError) throw new UsageError(e.message);
+    if (e instanceof SecretError || e instanceof SupervisorUnavailable) throw new UsageError(e.message);
     throw e;
   }
   const daemon = await startDaemon({
@@ -96,6 +101,8 @@ export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Pr
     ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
     ...(options.serviceBackend ? { serviceBackend: options.serviceBackend } : {}),
     ...(options.initdDir ? { initdDir: options.initdDir } : {}),
+    ...(options.supervisorSocket ? { supervisorSocket: options.supervisorSocket } : {}),
+    ...(options.supervisorAuthFile ? { supervisorAuthFile: options.supervisorAuthFile } : {}),
     ...(options.packageTimeoutMs ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
     ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
     ...(options.exitIdleMs !== undefined ? { exitIdleMs: options.exitIdleMs } : {}),

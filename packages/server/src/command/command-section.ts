@@ -61,7 +61,7 @@ export function parseCommandSection(doc: TomlTable, v: PolicyValidator): Command
     if (program === undefined) {
       if (t.path === undefined) v.error(key, "missing path");
       ok = false;
-    } else if (!program.startsWith("/") || path.posix.normalize(program) !== program || program.endsWith("/")) {
+    } else if (!isProgramPath(program)) {
       v.error(`${key}.path`, `${JSON.stringify(program)} must be an absolute, normalised path`);
       ok = false;
     }
@@ -101,6 +101,11 @@ export function parseCommandSection(doc: TomlTable, v: PolicyValidator): Command
     rules.push(rule);
   });
   return { rules };
+}
+
+/** A program as the policy may name one (a command's `path`, a service's `test`): absolute and normalised. */
+export function isProgramPath(program: string): boolean {
+  return program.startsWith("/") && path.posix.normalize(program) === program && !program.endsWith("/") && !program.includes("\0");
 }
 
 function commandArgs(v: PolicyValidator, value: unknown, key: string): (string[] | PolicyRegex)[] | undefined {

@@ -48,6 +48,11 @@ export function polkitRule(policy: Policy, source: string): PolkitRule {
 
   const entries: string[] = [];
   for (const [i, s] of policy.service.rules.entries()) {
+    if (s.backend === "supervisor") {
+      // machinad asks supervisord itself, over its socket: polkit and systemd are not involved.
+      warnings.push(`service[${i}] uses the supervisor backend, which polkit does not govern; left out`);
+      continue;
+    }
     const verbs = s.actions.map((a) => VERB[a]).filter((v): v is string => v !== undefined);
     if (verbs.length === 0) continue;
     const verbList = JSON.stringify(verbs);

@@ -9,7 +9,9 @@ import { InitdBackend } from "./initd-backend.js";
 import type { ServiceBackend, ServiceBackendKind } from "./service-backend.js";
 import { SystemdBackend } from "./systemd-backend.js";
 
-export type ServiceBackendChoice = ServiceBackendKind | "auto";
+/** The daemon's own backends; supervisord serves only the entries that name it. */
+type OwnBackendKind = Exclude<ServiceBackendKind, "supervisor">;
+export type ServiceBackendChoice = OwnBackendKind | "auto";
 export const SERVICE_BACKEND_CHOICES: readonly ServiceBackendChoice[] = ["auto", "initd", "systemd"];
 
 export interface ServiceBackendOptions {
@@ -24,7 +26,7 @@ export interface ServiceBackendOptions {
   systemdRunDir?: string;
 }
 
-export function resolveBackendKind(choice: ServiceBackendChoice, systemdRunDir = "/run/systemd/system"): ServiceBackendKind {
+export function resolveBackendKind(choice: ServiceBackendChoice, systemdRunDir = "/run/systemd/system"): OwnBackendKind {
   if (choice !== "auto") return choice;
   return fs.statSync(systemdRunDir, { throwIfNoEntry: false })?.isDirectory() ? "systemd" : "initd";
 }

@@ -8,7 +8,13 @@ import type { ServiceAction, ServiceStatus } from "@machina/protocol";
 /** The actions that change a service (everything but `status`). */
 export type ServiceChange = Exclude<ServiceAction, "status">;
 
-export type ServiceBackendKind = "initd" | "systemd";
+export type ServiceBackendKind = "initd" | "systemd" | "supervisor";
+
+/** How the policy entry asks for a change to be made (backends ignore what does not apply to them). */
+export interface ChangeOptions {
+  /** The signal a supervisord reload sends (`HUP`, `USR2`, …). */
+  reloadSignal?: string;
+}
 
 export interface ServiceBackend {
   readonly kind: ServiceBackendKind;
@@ -20,7 +26,7 @@ export interface ServiceBackend {
   /** The status of a canonical name; throws a `not-found` Fault when there is no such service. */
   status(name: string): Promise<ServiceStatus>;
   /** Performs the action and answers the status afterwards. */
-  change(action: ServiceChange, name: string): Promise<ServiceStatus>;
+  change(action: ServiceChange, name: string, options?: ChangeOptions): Promise<ServiceStatus>;
   /** Canonical names of the services that exist (for expanding policy patterns). */
   existing(): Promise<string[]>;
   /** Releases connections (the D-Bus connection); the backend may be used again afterwards. */

@@ -3,7 +3,8 @@
  * `service.<action>` capabilities, and the `service.*` methods. `authorise`
  * validates the name for the backend (invalid-params), canonicalises it and
  * checks it against the policy for the action (policy-denied); nothing touches
- * the filesystem or runs a process before both pass.
+ * the filesystem or runs a process before both pass. With supervisor entries
+ * the daemon has two backends; service-routing.ts says which one a name goes to.
  */
 import type { Capability, ServiceAction, ServiceListEntry, ServiceStatus } from "@machina/protocol";
 import {
@@ -18,34 +19,63 @@ import {
   type ModuleStartContext,
 } from "../capability/capability-module.js";
 import { Fault, InvalidParamsFault } from "../faults.js";
+import type { Logger } from "../logger.js";
+import { runConfigTest } from "./config-test.js";
 import { createServiceBackend } from "./select-backend.js";
 import type { ServiceBackend, ServiceChange } from "./service-backend.js";
-import { ServiceRules } from "./service-rules.js";
+import type { ConfigTest } from "./service-entry-options.js";
+import { nameRulesOf, routeReloadSignal, routeTests, ServiceRouter, withBackend } from "./service-routing.js";
 import { explainServiceSection, parseServiceSection, type ServiceRule, type ServiceSection } from "./service-section.js";
+import { SupervisorBackend } from "./supervisor-backend.js";
+import { DEFAULT_SUPERVISOR_SOCKET } from "./supervisor-rpc.js";
 
 export class ServiceRuntime implements ModuleRuntime<ServiceSection> {
-  constructor(readonly backend: ServiceBackend) {}
+  constructor(
+    /** The daemon's own backend (--service-backend). */
+    readonly backend: ServiceBackend,
+    /** supervisord, for entries with backend = "supervisor" (it connects only when called). */
+    readonly supervisor: ServiceBackend,
+    readonly logger: Logger,
+    readonly callTimeoutMs: number,
+  ) {}
 
-  rules(section: ServiceSection): ServiceRules {
-    return new ServiceRules(section.rules, (n) => this.backend.canonicalName(n));
+  router(section: ServiceSection): ServiceRouter {
+    return new ServiceRouter(section.rules, { default: this.backend, supervisor: this.supervisor });
   }
 
   close(): void {
     this.backend.close();
+    this.supervisor.close();
   }
 }
 
 type Call = AuthoriseContext<ServiceSection, ServiceRuntime>;
 
-/** The canonical name, once the policy allows `action` on it. */
-function authoriseAction(action: ServiceAction, name: string, { section, runtime }: Call): Decision<string> {
-  const canonical = runtime.backend.canonicalName(name);
-  if (canonical === undefined) {
-    const what = runtime.backend.kind === "systemd" ? "a systemd service unit name" : "an init script name";
-    throw new InvalidParamsFault(`${JSON.stringify(name.slice(0, 100))} is not ${what}`, { param: "/name" });
+/** A call the policy allows: the backend and canonical name, and what its entries ask of a change. */
+export interface ServiceCall {
+  backend: ServiceBackend;
+  name: string;
+  tests: ConfigTest[];
+  reloadSignal: string;
+}
+
+/** The backend and canonical name, once the policy allows `action` on the name there. */
+function authoriseAction(action: ServiceAction, name: string, { section, runtime }: Call): Decision<ServiceCall> {
+  const routing = runtime.router(section).route(name);
+  switch (routing.kind) {
+    case "invalid":
+      throw new InvalidParamsFault(`${JSON.stringify(name.slice(0, 100))} is not ${nameRulesOf(routing.backends)}`, { param: "/name" });
+    case "unlisted":
+      return refuse(routing.name, `the policy does not allow ${action} on this service`);
+    case "ambiguous":
+      return refuse(routing.name, `the policy names this service for more than one backend (${routing.backends.join(" and ")}), so no call on it is allowed`);
   }
-  if (!runtime.rules(section).allows(action, canonical)) return refuse(canonical, `the policy does not allow ${action} on this service`);
-  return allow(canonical, canonical === name ? [] : [canonical]);
+  const { route } = routing;
+  if (!route.rules.some((r) => r.actions.includes(action))) return refuse(route.name, `the policy does not allow ${action} on this service`);
+  const reloadSignal = routeReloadSignal(route);
+  if (reloadSignal === undefined) return refuse(route.name, "the policy's entries for this service disagree on its reload_signal");
+  const call = { backend: route.backend, name: route.name, tests: action === "restart" || action === "reload" ? routeTests(route) : [], reloadSignal };
+  return allow(call, route.name === name ? [] : [route.name]);
 }
 
 const on = methodsOf<ServiceSection, ServiceRuntime>();
@@ -55,13 +85,22 @@ function changeMethod<A extends ServiceChange>(action: A) {
     method: `service.${action}`,
     targets: ({ name }) => [name],
     authorise: ({ name }, call) => authoriseAction(action, name, call),
-    run: ({ value: name }, { runtime }) => runtime.backend.change(action, name),
+    // A configuration test runs within its own timeout, on top of the call's.
+    timeLimitMs: ({ tests }, { runtime }) => (tests.length ? runtime.callTimeoutMs + tests.reduce((ms, t) => ms + t.timeout * 1000, 0) : undefined),
+    run: async ({ value: c }, { runtime }) => {
+      for (const test of c.tests) await runConfigTest(test, c.name, action, runtime.logger);
+      return withBackend(await c.backend.change(action, c.name, { reloadSignal: c.reloadSignal }), c.backend);
+    },
   });
 }
 
 /** `service.list` needs any allowed action; `service.X` a rule allowing X. */
 function actionCapability(action: ServiceAction | "list"): CapabilityRule<ServiceSection, ServiceRuntime> {
-  const describe = (s: ServiceRule) => (s.name !== undefined ? { name: s.name } : { pattern: s.pattern!.source });
+  const describe = (s: ServiceRule) => ({
+    ...(s.name !== undefined ? { name: s.name } : { pattern: s.pattern!.source }),
+    ...(s.backend ? { backend: s.backend } : {}),
+    ...(s.test ? { test: true } : {}),
+  });
   if (action === "list") {
     return {
       granted: (s) => s.rules.some((r) => r.actions.length > 0),
@@ -96,28 +135,38 @@ export const serviceModule = defineModule({
         logger: ctx.logger,
         env: ctx.env,
       }),
+      new SupervisorBackend({
+        socketPath: ctx.options.supervisorSocket ?? DEFAULT_SUPERVISOR_SOCKET,
+        ...(ctx.options.supervisorAuthFile ? { authFile: ctx.options.supervisorAuthFile } : {}),
+        timeoutMs: ctx.callTimeoutMs,
+        logger: ctx.logger,
+      }),
+      ctx.logger,
+      ctx.callTimeoutMs,
     ),
   methods: [
     on({
       method: "service.list",
       targets: () => [],
       // The policy's rules decide what is listed; each listed name is a target of the audit line.
-      authorise: (_params, { section, runtime }) => allow(runtime.rules(section)),
-      run: async ({ value: rules }, { runtime, addTargets }) => {
-        const backend = runtime.backend;
-        const listed = await rules.listed(() => backend.existing());
+      authorise: (_params, { section, runtime }) => allow(runtime.router(section)),
+      run: async ({ value: router }, { addTargets }) => {
+        const listed = await router.listed();
         addTargets(listed.map((s) => s.name));
         const services: ServiceListEntry[] = [];
-        for (const { name, actions } of listed) {
+        for (const { backend, name, actions, ambiguous } of listed) {
           let status: ServiceStatus;
-          try {
-            status = await backend.status(name);
-          } catch (e) {
-            // One broken or missing service must not hide the others.
-            if (!(e instanceof Fault) || e.kind === "timeout") throw e;
-            status = { name, active: false, state: "unknown", detail: e.message };
+          if (ambiguous) status = { name, active: false, state: "unknown", detail: "the policy names this service for more than one backend; no call on it is allowed" };
+          else {
+            try {
+              status = await backend.status(name);
+            } catch (e) {
+              // One broken or missing service must not hide the others.
+              if (!(e instanceof Fault) || e.kind === "timeout") throw e;
+              status = { name, active: false, state: "unknown", detail: e.message };
+            }
           }
-          services.push({ status, actions });
+          services.push({ status: withBackend(status, backend), actions });
         }
         return { services };
       },
@@ -126,7 +175,7 @@ export const serviceModule = defineModule({
       method: "service.status",
       targets: ({ name }) => [name],
       authorise: ({ name }, call) => authoriseAction("status", name, call),
-      run: ({ value: name }, { runtime }) => runtime.backend.status(name),
+      run: async ({ value: c }) => withBackend(await c.backend.status(c.name), c.backend),
     }),
     changeMethod("start"),
     changeMethod("stop"),

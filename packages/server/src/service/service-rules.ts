@@ -55,7 +55,8 @@ export class ServiceRules {
     return [...names].map((name) => ({ name, actions: this.actionsFor(name) }));
   }
 
-  private matches(rule: ServiceRule, name: string): boolean {
+  /** True when `rule` names `name` (canonical), whatever its actions. */
+  matches(rule: ServiceRule, name: string): boolean {
     if (rule.name !== undefined) return this.canonical(rule.name) === name;
     return rule.pattern !== undefined && rule.pattern.regex.test(name);
   }

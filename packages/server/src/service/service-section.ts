@@ -5,8 +5,10 @@
  */
 import { SERVICE_ACTIONS, SERVICE_NAME_PATTERN, type ServiceAction } from "@machina/protocol";
 import type { PolicyRegex, PolicyValidator, TomlTable } from "../policy/policy-validator.js";
+import { explainServiceEntryOptions, parseServiceEntryOptions, SERVICE_ENTRY_OPTION_KEYS, type ServiceEntryOptions } from "./service-entry-options.js";
+import { reportBackendClashes } from "./service-routing.js";
 
-export interface ServiceRule {
+export interface ServiceRule extends ServiceEntryOptions {
   /** Exactly one of name and pattern is set. */
   name?: string;
   pattern?: PolicyRegex;
@@ -21,9 +23,11 @@ const SERVICE_NAME = new RegExp(SERVICE_NAME_PATTERN);
 
 export function parseServiceSection(doc: TomlTable, v: PolicyValidator): ServiceSection {
   const rules: ServiceRule[] = [];
+  const keys: string[] = [];
   v.tables(doc.service, "service", "service").forEach((t, i) => {
     const key = `service[${i}]`;
-    v.keys(t, key, ["name", "pattern", "actions"]);
+    v.keys(t, key, ["name", "pattern", "actions", ...SERVICE_ENTRY_OPTION_KEYS]);
+    const options = parseServiceEntryOptions(t, key, v);
     const name = v.string(t, key, "name");
     const patternSource = v.string(t, key, "pattern");
     if ((name === undefined) === (patternSource === undefined)) {
@@ -43,18 +47,29 @@ export function parseServiceSection(doc: TomlTable, v: PolicyValidator): Service
         v.error(`${key}.name`, `${JSON.stringify(name)} is not a service name`);
         return;
       }
-      rules.push({ name, actions });
+      if (!options) return;
+      rules.push({ name, actions, ...options });
+      keys.push(key);
     } else if (patternSource !== undefined) {
       const pattern = v.anchoredRegex(patternSource, `${key}.pattern`);
-      if (pattern) rules.push({ pattern, actions });
+      if (!pattern || !options) return;
+      rules.push({ pattern, actions, ...options });
+      keys.push(key);
     }
   });
+  reportBackendClashes(rules, keys, v);
   return { rules };
 }
 
 export function explainServiceSection(section: ServiceSection): string[] {
   const lines = [section.rules.length ? "Services:" : "Services: none."];
-  for (const s of section.rules) lines.push(`  ${s.name ?? `names matching ${s.pattern!.source}`}: ${s.actions.join(", ")}`);
+  for (const s of section.rules) {
+    const { note, lines: more } = explainServiceEntryOptions(s, s.actions);
+    lines.push(`  ${s.name ?? `names matching ${s.pattern!.source}`}${note}: ${s.actions.join(", ")}`, ...more);
+  }
   if (section.rules.length) lines.push("  (systemd: names are full unit names, `nginx` meaning `nginx.service`; patterns are matched against them)");
+  if (section.rules.some((s) => s.backend === "supervisor")) {
+    lines.push("  ([supervisor]: supervisord's processes, `program` or `group:program`, through its socket; entries without it use the daemon's own backend)");
+  }
   return lines;
 }
