@@ -11,13 +11,20 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { decodeBase85, encodeBase85, type ProgressParams } from "@machina/protocol";
 import { assertServesNextClient, rejectsWithKind, withClient } from "./harness/clients.js";
 import { daemonSuite } from "./harness/daemon-suite.js";
 import { MACHINA, cleanEnv, runMachinad } from "./harness/daemon.js";
 import { rawSessionWhenFree } from "./harness/raw-client.js";
 import { waitFor } from "./harness/wait.js";
+
+/** A program others may rewrite (mode 0757): the daemon must refuse to run it as root. */
+const swappable = path.join(fs.mkdtempSync("/tmp/machina-swappable-"), "tool");
+const ranMarker = `${swappable}.ran`;
+fs.writeFileSync(swappable, `#!/bin/sh\ntouch ${ranMarker}\n`);
+fs.chmodSync(swappable, 0o757);
+after(() => fs.rmSync(path.dirname(swappable), { recursive: true, force: true }));
 
 const POLICY = `version = 1
 
@@ -73,6 +80,10 @@ max_output = 524288
 [[command]]
 name = "missing"
 path = "/nonexistent/program"
+
+[[command]]
+name = "swappable"
+path = "${swappable}"
 
 # A shell only to start children the ways real programs do; the daemon itself never uses one.
 [[command]]
@@ -258,6 +269,24 @@ test("a program that cannot be started is backend-failed", async () => {
   await withClient(suite.sandbox, async (m) => {
     const e = await refusedUnchanged(() => m.command.run({ name: "missing" }), "backend-failed");
     assert.equal(e.data.backend, "command");
+  });
+});
+
+test("a program another user could change (the file, or a directory on its way) is policy-denied and never runs", async () => {
+  await withClient(suite.sandbox, async (m) => {
+    const e = await refusedUnchanged(() => m.command.run({ name: "swappable" }), "policy-denied");
+    assert.doesNotMatch(e.message, /757|writable/, "why is in the log, not the answer");
+    assert.ok(!fs.existsSync(ranMarker), "the program did not run");
+    // Only root can change the file now, but its directory is writable by others (not sticky).
+    fs.chmodSync(swappable, 0o755);
+    fs.chmodSync(path.dirname(swappable), 0o777);
+    await refusedUnchanged(() => m.command.run({ name: "swappable" }), "policy-denied");
+    assert.ok(!fs.existsSync(ranMarker), "the program did not run");
+    // Both fixed: it runs.
+    fs.chmodSync(path.dirname(swappable), 0o755);
+    const ran = await m.command.run({ name: "swappable" });
+    assert.equal(ran.exitCode, 0);
+    assert.ok(fs.existsSync(ranMarker), "the program ran");
   });
 });
 

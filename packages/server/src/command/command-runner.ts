@@ -4,12 +4,14 @@
  * the encodings the caller chose.
  */
 import { decodeBytes, encodeBytes, type ByteEncoding, type ProgressUpdate, type ResultOf } from "@machina/protocol";
+import fs from "node:fs";
 import { lookupUser } from "@machina/peercred";
-import { Fault } from "../faults.js";
+import { Fault, PolicyDeniedFault } from "../faults.js";
 import type { Logger } from "../logger.js";
 import type { CommandRule } from "./command-section.js";
 import { effectiveOutputCap } from "./output-cap.js";
 import { runProgram } from "../process/run-program.js";
+import { untrustedProgramBecause } from "../trusted-path.js";
 
 /** Bytes of JSON the encoded stdout and stderr may take in the response (the rest of it is small). */
 const RESPONSE_OUTPUT_BUDGET = 1024 * 1024 - 4096;
@@ -35,6 +37,14 @@ export async function runCommand(run: CommandRun, logger: Logger): Promise<Resul
       throw new Fault("backend-failed", `the command's user ${rule.user} does not exist on this system`, { backend: "command", retryable: false });
     }
     ids = { uid: user.uid, gid: user.gid };
+  }
+  // Run as root only what only root can change: a program another user could rewrite (or a
+  // directory or link on its way they could redirect) would run their code. Checked on every call,
+  // as the file can change after the policy is loaded. A missing program is backend-failed below.
+  const unsafe = fs.existsSync(rule.path) ? untrustedProgramBecause(rule.path) : undefined;
+  if (unsafe) {
+    logger.error(`command ${rule.name}: refusing to run ${rule.path}: ${unsafe}`);
+    throw new PolicyDeniedFault(rule.name, "refusing to run this command: its program could be changed by a user other than root (the daemon's log says why)");
   }
   let result;
   try {
