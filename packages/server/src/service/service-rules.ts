@@ -35,6 +35,17 @@ export class ServiceRules {
   }
 
   /**
+   * Where `log` reads `name`'s (canonical) log: the first entry that allows
+   * `log` on it decides — its `log` file, or (none named) the backend's own
+   * log. Undefined when no entry allows `log` on it.
+   */
+  logSource(name: string): { file?: string } | undefined {
+    const rule = this.rules.find((r) => r.actions.includes("log") && this.matches(r, name));
+    if (!rule) return undefined;
+    return rule.log !== undefined ? { file: rule.log } : {};
+  }
+
+  /**
    * The services `service.list` answers: every exact name (valid for this
    * backend), then every existing service a pattern matches — patterns are
    * never expanded into names that do not exist.
