@@ -15,12 +15,15 @@
  * through the descriptor that was checked: whoever owns its directory can
  * change what the log says, never which file is read.
  *
- * The cursor is `f1.DEV.INO.OFFSET`: the file's identity and the byte offset
- * after the last line answered. On return it is honoured when the file is still
- * that file; a file replaced since (logrotate's rename + create) is finished
- * first when it is now `PATH.1`, then the new one is read from its start; a
- * file truncated in place (copytruncate) is read again from its start.
+ * The cursor is `f1.DEV.INO.OFFSET.MARK`: the file's identity, the byte
+ * offset after the last line answered, and a digest of the bytes just before
+ * it. On return it is honoured when the file is still that file and those bytes
+ * are still there; a file replaced since (logrotate's rename + create) is
+ * finished first when it is now `PATH.1`, then the new one is read from its
+ * start; a file truncated in place (copytruncate), even if it has grown past
+ * the offset again, is read again from its start.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { SERVICE_LOG_MAX_BYTES, type ServiceLogLine } from "@machina/protocol";
@@ -31,13 +34,16 @@ import type { LogExcerpt, LogRequest } from "./service-backend.js";
 
 /** Raw bytes read by one call: an answer holds at most SERVICE_LOG_MAX_BYTES of lines anyway. */
 const WINDOW_BYTES = SERVICE_LOG_MAX_BYTES;
-const CURSOR = /^f1\.([0-9]{1,20})\.([0-9]{1,20})\.([0-9]{1,16})$/;
+const CURSOR = /^f1\.([0-9]{1,20})\.([0-9]{1,20})\.([0-9]{1,16})\.([0-9a-f]{16})$/;
+/** Bytes before a cursor's offset whose digest the cursor keeps. */
+const MARK_BYTES = 64;
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
 
 interface FileCursor {
   dev: bigint;
   ino: bigint;
   offset: number;
+  mark: string;
 }
 
 interface OpenLog {
@@ -52,11 +58,23 @@ function parseCursor(cursor: string): FileCursor {
   if (!m || !Number.isSafeInteger(Number(m[3]))) {
     throw new InvalidParamsFault("not a cursor of this service's log (service.log answers one: give it back unchanged)", { param: "/cursor" });
   }
-  return { dev: BigInt(m[1]!), ino: BigInt(m[2]!), offset: Number(m[3]) };
+  return { dev: BigInt(m[1]!), ino: BigInt(m[2]!), offset: Number(m[3]), mark: m[4]! };
+}
+
+/** A digest of the bytes right before `offset`: what tells a file rewritten in place from one appended to. */
+function mark(log: OpenLog, offset: number): string {
+  const from = Math.max(0, offset - MARK_BYTES);
+  return createHash("sha256").update(read(log.fd, from, offset - from)).digest("hex").slice(0, 16);
 }
 
 function formatCursor(log: OpenLog, offset: number): string {
-  return `f1.${log.dev}.${log.ino}.${offset}`;
+  return `f1.${log.dev}.${log.ino}.${offset}.${mark(log, offset)}`;
+}
+
+/** The cursor's offset when it still points into `log` as it was, else undefined. */
+function stillAt(log: OpenLog, cursor: FileCursor): number | undefined {
+  if (log.dev !== cursor.dev || log.ino !== cursor.ino || cursor.offset > log.size) return undefined;
+  return mark(log, cursor.offset) === cursor.mark ? cursor.offset : undefined;
 }
 
 /**
@@ -69,12 +87,13 @@ export function readLogFile(root: string, file: string, request: LogRequest, log
   const current = openContained(literal, file, logger);
   try {
     if (!cursor) return tail(current, request.lines);
-    if (current.dev === cursor.dev && current.ino === cursor.ino) return forward(current, cursor.offset <= current.size ? cursor.offset : 0, request.lines);
+    if (current.dev === cursor.dev && current.ino === cursor.ino) return forward(current, stillAt(current, cursor) ?? 0, request.lines);
     const rotated = openRotated(literal, file, logger);
     if (rotated) {
       try {
-        if (rotated.dev === cursor.dev && rotated.ino === cursor.ino && cursor.offset < rotated.size) {
-          const rest = forward(rotated, cursor.offset, request.lines);
+        const offset = stillAt(rotated, cursor);
+        if (offset !== undefined && offset < rotated.size) {
+          const rest = forward(rotated, offset, request.lines);
           return current.size > 0 ? { ...rest, more: true } : rest;
         }
       } finally {

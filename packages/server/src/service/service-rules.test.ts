@@ -96,3 +96,40 @@ test("capabilities and x-policy follow the actions", () => {
   const list = policyResources(POLICY, "service.list") as { services: unknown[] };
   assert.equal(list.services.length, 4, "every rule that allows something");
 });
+
+test("log: the first entry allowing log on a service says where its log is; x-policy names the files", () => {
+  const policy = parsePolicy(
+    `version = 1
+[clients]
+users = ["www-data"]
+
+[[service]]
+name = "nginx"
+actions = ["status", "log"]
+log = "/var/log/nginx/error.log"
+
+[[service]]
+pattern = "^example@[0-9]{4}\\\\.service$"
+actions = ["log", "enable", "disable"]
+
+[[service]]
+pattern = "^nginx.*$"
+actions = ["log"]
+log = "/var/log/other.log"
+`,
+    "log.toml",
+  );
+  const rules = new ServiceRules(policy.service.rules, systemdUnitName);
+  assert.deepEqual(rules.logSource("nginx.service"), { file: "/var/log/nginx/error.log" }, "the first entry that allows log decides");
+  assert.deepEqual(rules.logSource("example@0042.service"), {}, "no file named: the backend's own log");
+  assert.deepEqual(rules.logSource("nginx-extra.service"), { file: "/var/log/other.log" });
+  assert.equal(rules.logSource("sshd.service"), undefined);
+  assert.deepEqual(rules.actionsFor("example@0042.service"), ["enable", "disable", "log"]);
+  const caps = serviceModule.capabilities;
+  assert.deepEqual(caps["service.log"].resources(policy.service), {
+    services: [{ name: "nginx", log: "/var/log/nginx/error.log" }, { pattern: "^example@[0-9]{4}\\.service$" }, { pattern: "^nginx.*$", log: "/var/log/other.log" }],
+  });
+  assert.deepEqual(caps["service.enable"].resources(policy.service), { services: [{ pattern: "^example@[0-9]{4}\\.service$" }] });
+  const none = parsePolicy(`version = 1\n[clients]\nusers = ["root"]\n`, "none.toml");
+  for (const c of ["service.log", "service.enable", "service.disable"] as const) assert.equal(caps[c].granted(none.service), false, `${c} is default-denied`);
+});
