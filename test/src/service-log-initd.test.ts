@@ -19,7 +19,7 @@ import { after, test } from "node:test";
 import type { MachinaClient } from "@machina/client";
 import { rejectsWithKind, withClient } from "./harness/clients.js";
 import { daemonSuite } from "./harness/daemon-suite.js";
-import { MACHINA, cleanEnv, run, type RunResult } from "./harness/daemon.js";
+import { MACHINA, cleanEnv, run, runMachinad, type RunResult } from "./harness/daemon.js";
 import { InitScripts } from "./harness/init-scripts.js";
 import { waitFor } from "./harness/wait.js";
 
@@ -278,4 +278,20 @@ test("discovery: service.log's x-policy names each entry's log file", async () =
   });
   const enable = doc.methods.find((x) => x.name === "service.enable");
   assert.deepEqual(enable?.["x-policy"], { services: [{ name: "machina-testd" }] });
+});
+
+test("machinad policy explain says where each log is read and what enable/disable change; policy polkit says what it cannot express", async () => {
+  const explained = await runMachinad(["policy", "explain", sb().policyFile]);
+  assert.equal(explained.code, 0, explained.stderr);
+  assert.match(explained.stdout, /^ {2}machina-testd: status, start, stop, enable, disable, log \(log: the file \/var\/log\/machina-testd\.log below --root\)$/m);
+  assert.match(explained.stdout, /^ {2}no-log-file: status, log \(log: the systemd journal of the unit; init scripts need a log file\)$/m);
+  assert.match(explained.stdout, /^ {2}fails: status, start$/m, "no log action: no log source");
+  assert.match(explained.stdout, /enable\/disable change what starts at boot: systemd's unit-file links, or \/etc\/rc\?\.d through update-rc\.d/);
+  assert.match(explained.stdout, /a failed start, restart or reload then also carries its last 25 lines/);
+
+  const polkit = await runMachinad(["policy", "polkit", sb().policyFile]);
+  assert.equal(polkit.code, 0, polkit.stderr);
+  assert.match(polkit.stderr, /warning: service\[0\] allow enable\/disable: systemd checks those with the polkit action org\.freedesktop\.systemd1\.manage-unit-files .* polkit cannot limit them to one unit/);
+  assert.match(polkit.stdout, /^\/\/ Not granted: enable\/disable \(service\[0\]\)/m);
+  assert.match(polkit.stdout, /\{ unit: "machina-testd\.service", verbs: \["start","stop"\] \}/, "only the verbs polkit checks per unit");
 });
