@@ -242,7 +242,7 @@ export const ServiceLogLine = Type.Object(
     message: Type.String({
       description:
         "The line's text (a log file's line without its newline; the journal's MESSAGE). Bytes that are not " +
-        "UTF-8 are shown as U+FFFD; a line longer than 16 KiB is cut, ending in `[…]`; a journal message of more " +
+        "UTF-8 are shown as U+FFFD; a line longer than 16,384 characters is cut, ending in `[…]`; a journal message of more " +
         "than 4 KiB, which journalctl does not show, reads `[message of more than 4096 bytes not shown]`.",
     }),
     time: Type.Optional(Type.String({ description: "When it was logged (ISO 8601, UTC); journal lines only." })),
@@ -296,7 +296,9 @@ export const serviceLog = defineMethod({
   result: Type.Object(
     {
       name: Type.String({ description: "The service's canonical name." }),
-      source: Type.String({ description: "Where the lines come from: `journal`, or the log file's path as the policy names it (`/var/log/nginx/error.log`)." }),
+      source: Type.String({
+        description: "Where the lines come from: `journal` (systemd's, for the unit), or the log file's path as the policy names it (`/var/log/nginx/error.log`).",
+      }),
       lines: Type.Array(ServiceLogLine, { description: "Oldest first." }),
       cursor: Type.Optional(Type.String({ description: "Give it back as `cursor` to read what is logged after these lines; absent when the log has no lines yet." })),
       more: Type.Boolean({ description: "True when lines after `cursor` exist already (the answer was cut at `lines` or 256 KiB)." }),

@@ -80,7 +80,7 @@ export async function readJournal(unit: string, request: LogRequest, options: Jo
 function excerpt(kept: PositionedLine<string>[], previous: string | undefined, more: boolean): LogExcerpt {
   const last = kept[kept.length - 1];
   const cursor = last ? CURSOR_PREFIX + last.end : previous;
-  return { lines: kept.map((k) => k.line), ...(cursor !== undefined ? { cursor } : {}), more };
+  return { source: "journal", lines: kept.map((k) => k.line), ...(cursor !== undefined ? { cursor } : {}), more };
 }
 
 async function run(program: string, args: string[], options: JournalOptions, unit: string): Promise<ProgramResult> {

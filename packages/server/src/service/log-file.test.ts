@@ -55,7 +55,7 @@ test("the last lines, then what is appended after the cursor, in order and bound
   assert.deepEqual(messages(last), numbered(26, 30));
   assert.equal(last.more, false);
   assert.match(last.cursor!, /^f1\.[0-9]+\.[0-9]+\.[0-9]+\.[0-9a-f]{16}$/);
-  assert.deepEqual(read(5, last.cursor), { lines: [], cursor: last.cursor, more: false }, "nothing new: the same cursor");
+  assert.deepEqual(read(5, last.cursor), { source: LOG, lines: [], cursor: last.cursor, more: false }, "nothing new: the same cursor");
 
   fs.appendFileSync(onDisk(LOG), numbered(31, 40).join("\n") + "\n");
   const first = read(4, last.cursor);

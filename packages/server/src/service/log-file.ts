@@ -86,21 +86,21 @@ export function readLogFile(root: string, file: string, request: LogRequest, log
   const literal = path.join(fs.realpathSync(root), file);
   const current = openContained(literal, file, logger);
   try {
-    if (!cursor) return tail(current, request.lines);
-    if (current.dev === cursor.dev && current.ino === cursor.ino) return forward(current, stillAt(current, cursor) ?? 0, request.lines);
+    if (!cursor) return tail(current, file, request.lines);
+    if (current.dev === cursor.dev && current.ino === cursor.ino) return forward(current, file, stillAt(current, cursor) ?? 0, request.lines);
     const rotated = openRotated(literal, file, logger);
     if (rotated) {
       try {
         const offset = stillAt(rotated, cursor);
         if (offset !== undefined && offset < rotated.size) {
-          const rest = forward(rotated, offset, request.lines);
+          const rest = forward(rotated, file, offset, request.lines);
           return current.size > 0 ? { ...rest, more: true } : rest;
         }
       } finally {
         fs.closeSync(rotated.fd);
       }
     }
-    return forward(current, 0, request.lines);
+    return forward(current, file, 0, request.lines);
   } finally {
     fs.closeSync(current.fd);
   }
@@ -180,7 +180,7 @@ function fileLine(bytes: Buffer): ServiceLogLine {
 }
 
 /** The last lines: the end of the file, the cursor at its end. */
-function tail(log: OpenLog, wanted: number): LogExcerpt {
+function tail(log: OpenLog, file: string, wanted: number): LogExcerpt {
   const start = Math.max(0, log.size - WINDOW_BYTES);
   // With the byte before the window: unless it is a newline, the window's first line is not whole.
   const from = start > 0 ? start - 1 : 0;
@@ -189,16 +189,16 @@ function tail(log: OpenLog, wanted: number): LogExcerpt {
   let lines = splitLines(buf, start, true);
   if (start > 0 && raw[0] !== 10 && lines.length > 1) lines = lines.slice(1);
   const kept = newestLines(lines, wanted);
-  return { lines: kept.map((k) => k.line), cursor: formatCursor(log, start + buf.length), more: false };
+  return { source: file, lines: kept.map((k) => k.line), cursor: formatCursor(log, start + buf.length), more: false };
 }
 
 /** The lines after `offset`, oldest first. */
-function forward(log: OpenLog, offset: number, wanted: number): LogExcerpt {
+function forward(log: OpenLog, file: string, offset: number, wanted: number): LogExcerpt {
   const end = Math.min(log.size, offset + WINDOW_BYTES);
   const buf = read(log.fd, offset, end - offset);
   const lines = splitLines(buf, offset, offset + buf.length >= log.size);
   const { kept } = oldestLines(lines, wanted);
   const last = kept[kept.length - 1];
   const at = last ? last.end : offset;
-  return { lines: kept.map((k) => k.line), cursor: formatCursor(log, at), more: at < log.size };
+  return { source: file, lines: kept.map((k) => k.line), cursor: formatCursor(log, at), more: at < log.size };
 }

@@ -21,6 +21,8 @@ export interface LogRequest {
 
 /** A stretch of a log, oldest line first, bounded by SERVICE_LOG_MAX_LINES and SERVICE_LOG_MAX_BYTES. */
 export interface LogExcerpt {
+  /** Where it comes from, for the client: `journal`, a log file's path as the policy names it. */
+  source: string;
   lines: ServiceLogLine[];
   /** Where the excerpt ends (opaque to the client); absent when the log has no lines at all. */
   cursor?: string;

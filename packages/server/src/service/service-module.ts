@@ -230,11 +230,7 @@ export const serviceModule = defineModule({
         const request: LogRequest = { lines: params.lines ?? SERVICE_LOG_DEFAULT_LINES, ...(params.cursor !== undefined ? { cursor: params.cursor } : {}) };
         return allow({ name: decision.value, source, request }, [...decision.targets, ...(source.file !== undefined ? [source.file] : [])]);
       },
-      run: async ({ value: { name, source, request } }, { runtime }) => {
-        const excerpt = await runtime.readLog(name, source, request);
-        const own = runtime.backend.kind === "systemd" ? "journal" : runtime.backend.kind;
-        return { name, source: source.file ?? own, ...excerpt };
-      },
+      run: async ({ value: { name, source, request } }, { runtime }) => ({ name, ...(await runtime.readLog(name, source, request)) }),
     }),
   ],
 });
