@@ -12,10 +12,9 @@ import fs from "node:fs";
 import { before, describe, test } from "node:test";
 import type { MachinaClient } from "@machina/client";
 import { rejectsWithKind, withClient } from "./harness/clients.js";
-import { MACHINA, cleanEnv, run, type RunResult } from "./harness/daemon.js";
+import { runMachina } from "./harness/daemon.js";
 import { containerSkipReason } from "./harness/systemd-container.js";
 import { systemdContainerSuite } from "./harness/systemd-container-suite.js";
-import { waitFor } from "./harness/wait.js";
 
 const POLICY = `version = 1
 
@@ -86,13 +85,6 @@ describe("enable/disable of init scripts through update-rc.d, in a Debian tree",
     `rc6.d/K01${name} -> ../init.d/${name}`,
   ];
 
-  async function machina(args: string[]): Promise<RunResult> {
-    return waitFor(async () => {
-      const r = await run(MACHINA, ["--socket", sb().socket, "--secret-file", sb().secretFile, ...args], { env: cleanEnv() });
-      return r.code === 3 && /^machina: busy/.test(r.stderr) ? undefined : r;
-    }, "the daemon's session slot to be free");
-  }
-
   before(async () => {
     for (const name of Object.keys(SCRIPTS)) await suite.container.check(["chmod", name === "machina-unsafe" ? "0775" : "0755", `/etc/init.d/${name}`]);
     // A package's postinst would have done this: the locked script is enabled, and the client may only read that.
@@ -119,7 +111,7 @@ describe("enable/disable of init scripts through update-rc.d, in a Debian tree",
     });
     // systemd's view of the same links (its SysV compatibility reads rc?.d).
     assert.equal((await suite.container.exec(["/lib/systemd/systemd-sysv-install", "is-enabled", "machina-sysv"])).code, 0);
-    const cli = await machina(["service", "disable", "machina-sysv"]);
+    const cli = await runMachina(sb(), ["service", "disable", "machina-sysv"]);
     assert.deepEqual([cli.code, cli.stdout, cli.stderr], [0, "machina-sysv: inactive, disabled\n  machina-sysv is not running\n", ""]);
     assert.notEqual((await suite.container.exec(["/lib/systemd/systemd-sysv-install", "is-enabled", "machina-sysv"])).code, 0);
   });

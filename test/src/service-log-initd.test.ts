@@ -19,7 +19,7 @@ import { after, test } from "node:test";
 import type { MachinaClient } from "@machina/client";
 import { rejectsWithKind, withClient } from "./harness/clients.js";
 import { daemonSuite } from "./harness/daemon-suite.js";
-import { MACHINA, cleanEnv, run, runMachinad, type RunResult } from "./harness/daemon.js";
+import { MACHINA, cleanEnv, runMachina, runMachinad } from "./harness/daemon.js";
 import { InitScripts } from "./harness/init-scripts.js";
 import { waitFor } from "./harness/wait.js";
 
@@ -86,13 +86,6 @@ function writeBelowRoot(file: string, text: string, append = false): void {
 const numbered = (prefix: string, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${prefix} ${from + i}`);
 const messages = (r: { lines: { message: string }[] }) => r.lines.map((l) => l.message);
 
-async function machina(args: string[]): Promise<RunResult> {
-  return waitFor(async () => {
-    const r = await run(MACHINA, ["--socket", sb().socket, "--secret-file", sb().secretFile, ...args], { env: cleanEnv() });
-    return r.code === 3 && /^machina: busy/.test(r.stderr) ? undefined : r;
-  }, "the daemon's session slot to be free");
-}
-
 test("log: the last lines of the policy's file, then only what is appended after the cursor, across a rotation", async () => {
   writeBelowRoot("/var/log/machina-testd.log", numbered("testd", 1, 40).join("\n") + "\n");
   await withClient(sb(), async (m) => {
@@ -133,9 +126,9 @@ test("log: the last lines of the policy's file, then only what is appended after
 
 test("the CLI: service log NAME -n N prints the lines; -f goes on printing what is appended, each line once", async () => {
   writeBelowRoot("/var/log/machina-testd.log", numbered("cli", 1, 20).join("\n") + "\n");
-  const tail = await machina(["service", "log", "machina-testd", "-n", "2"]);
+  const tail = await runMachina(sb(), ["service", "log", "machina-testd", "-n", "2"]);
   assert.deepEqual([tail.code, tail.stdout, tail.stderr], [0, "cli 19\ncli 20\n", ""]);
-  const json = await machina(["--json", "service", "log", "machina-testd", "-n", "1"]);
+  const json = await runMachina(sb(), ["--json", "service", "log", "machina-testd", "-n", "1"]);
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout).lines, [{ message: "cli 20" }]);
 
@@ -161,7 +154,7 @@ test("the CLI: service log NAME -n N prints the lines; -f goes on printing what 
   assert.equal(out, numbered("cli", 18, 23).join("\n") + "\n", "every line once, in order");
   assert.equal(err, "");
 
-  const usage = await machina(["service", "log", "machina-testd", "-n", "5000"]);
+  const usage = await runMachina(sb(), ["service", "log", "machina-testd", "-n", "5000"]);
   assert.equal(usage.code, 2);
 });
 
@@ -185,7 +178,7 @@ test("a failed start answers backend-failed with the last 25 lines the script wr
     assert.equal(other.data.log, undefined, "the policy does not allow log on fails");
     await rejectsWithKind(m.service.log({ name: "fails" }), "policy-denied");
   });
-  const cli = await machina(["service", "start", "misconfigured"]);
+  const cli = await runMachina(sb(), ["service", "start", "misconfigured"]);
   assert.equal(cli.code, 1);
   const shown = cli.stdout.split("\n").filter(Boolean);
   assert.equal(shown.length, 25);

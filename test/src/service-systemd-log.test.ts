@@ -15,10 +15,9 @@ import fs from "node:fs";
 import { before, describe, test } from "node:test";
 import type { MachinaClient } from "@machina/client";
 import { rejectsWithKind, withClient } from "./harness/clients.js";
-import { MACHINA, cleanEnv, run, type RunResult } from "./harness/daemon.js";
+import { runMachina } from "./harness/daemon.js";
 import { containerSkipReason } from "./harness/systemd-container.js";
 import { systemdContainerSuite } from "./harness/systemd-container-suite.js";
-import { waitFor } from "./harness/wait.js";
 
 const POLICY = `version = 1
 
@@ -99,13 +98,6 @@ describe("service.log and enable/disable against a real systemd and its journal"
   const wantsLink = (name: string) => fs.lstatSync(suite.container.path(`/etc/systemd/system/multi-user.target.wants/${name}`), { throwIfNoEntry: false })?.isSymbolicLink() === true;
   const activeState = async (name: string) => (await suite.container.check(["systemctl", "show", "--property=ActiveState", "--value", name])).trim();
 
-  async function machina(args: string[]): Promise<RunResult> {
-    return waitFor(async () => {
-      const r = await run(MACHINA, ["--socket", sb().socket, "--secret-file", sb().secretFile, ...args], { env: cleanEnv() });
-      return r.code === 3 && /^machina: busy/.test(r.stderr) ? undefined : r;
-    }, "the daemon's session slot to be free");
-  }
-
   before(async () => {
     await suite.container.check(["systemctl", "enable", "machina-locked.service"]);
   });
@@ -142,7 +134,7 @@ describe("service.log and enable/disable against a real systemd and its journal"
       }
       assert.deepEqual(await m.service.log({ name: "machina-ghost" }), { name: "machina-ghost.service", source: "journal", lines: [], more: false }, "a unit with no journal yet");
     });
-    const cli = await machina(["service", "log", "machina-logs", "-n", "3"]);
+    const cli = await runMachina(sb(), ["service", "log", "machina-logs", "-n", "3"]);
     assert.equal(cli.code, 0, cli.stderr);
     const shown = cli.stdout.split("\n").filter(Boolean);
     assert.equal(shown.length, 3);
@@ -166,7 +158,7 @@ describe("service.log and enable/disable against a real systemd and its journal"
       assert.equal(quiet.data.log, undefined, "its entry does not allow log");
       await rejectsWithKind(m.service.log({ name: "machina-fail-quiet" }), "policy-denied");
     });
-    const cli = await machina(["service", "start", "machina-fail"]);
+    const cli = await runMachina(sb(), ["service", "start", "machina-fail"]);
     assert.equal(cli.code, 1);
     assert.equal(cli.stdout.split("\n").filter(Boolean).length, 25);
     assert.match(cli.stdout, /^ {2}\S+ sh\[\d+\]: machina-fail: \/etc\/machina-fail\.conf: line 3: unknown directive$/m);
@@ -195,10 +187,10 @@ describe("service.log and enable/disable against a real systemd and its journal"
       assert.equal(await isEnabled("example@0042.service"), "disabled");
     });
     assert.equal(await activeState("machina-boot.service"), "inactive", "enable is not --now");
-    const cli = await machina(["service", "enable", "machina-boot"]);
+    const cli = await runMachina(sb(), ["service", "enable", "machina-boot"]);
     assert.deepEqual([cli.code, cli.stdout, cli.stderr], [0, "machina-boot.service: inactive (dead), enabled\n", ""]);
     assert.equal(await isEnabled("machina-boot.service"), "enabled");
-    const off = await machina(["service", "disable", "machina-boot"]);
+    const off = await runMachina(sb(), ["service", "disable", "machina-boot"]);
     assert.deepEqual([off.code, off.stdout], [0, "machina-boot.service: inactive (dead), disabled\n"]);
   });
 
