@@ -7,6 +7,7 @@
  * parse errors, invalid requests, unknown methods, invalid params and internal
  * errors; machina's own kinds use codes in -32000..-32099.
  */
+import type { ServiceLogLine } from "./methods/service.js";
 
 /** Every error kind machina reports. */
 export const ERROR_KINDS = [
@@ -198,6 +199,13 @@ export interface BackendFailedErrorData extends BaseErrorData {
   detail?: string;
   /** An init script's or command's exit status, when it ran and failed. */
   exitCode?: number;
+  /**
+   * A failed `service.start`, `service.restart` or `service.reload` of a
+   * service the policy also allows `log` on: the last lines of its log
+   * (at most 25, oldest first), read right after
+   * the failure as `service.log` reads them.
+   */
+  log?: ServiceLogLine[];
 }
 
 /**

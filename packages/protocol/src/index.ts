@@ -19,7 +19,20 @@ export * from "./validation.js";
 export * from "./openrpc.js";
 export * from "./names.js";
 export { AugeasChange, FileDiff, NodeChange, AugeasPath, AugeasLabel, AugeasValue } from "./methods/augeas.js";
-export { SERVICE_ACTIONS, ServiceAction, ServiceListEntry, ServiceName, ServiceState, ServiceStatus } from "./methods/service.js";
+export {
+  SERVICE_ACTIONS,
+  SERVICE_FAILURE_LOG_LINES,
+  SERVICE_LOG_DEFAULT_LINES,
+  SERVICE_LOG_MAX_BYTES,
+  SERVICE_LOG_MAX_LINES,
+  ServiceAction,
+  ServiceListEntry,
+  ServiceLogCursor,
+  ServiceLogLine,
+  ServiceName,
+  ServiceState,
+  ServiceStatus,
+} from "./methods/service.js";
 export { PackageName, PackageStatus } from "./methods/package.js";
 export { ZoneName } from "./methods/system.js";
 export { ByteEncodingSchema } from "./methods/command.js";

@@ -38,6 +38,9 @@ export const METHODS = {
   "service.stop": service.serviceStop,
   "service.restart": service.serviceRestart,
   "service.reload": service.serviceReload,
+  "service.enable": service.serviceEnable,
+  "service.disable": service.serviceDisable,
+  "service.log": service.serviceLog,
   "package.status": packages.packageStatus,
   "package.install": packages.packageInstall,
   "package.remove": packages.packageRemove,
@@ -68,7 +71,7 @@ export type ResultOf<M extends MethodName> = Static<(typeof METHODS)[M]["result"
  * - `augeas.read`: some `[[augeas.file]]` is loaded; each node is still checked against `read`.
  * - `augeas.write`: some `[[augeas.file]]` has `write` patterns; each node is still checked.
  * - `service.list`: some `[[service]]` entry allows some action.
- * - `service.status|start|stop|restart|reload`: some `[[service]]` entry allows that action; each name is still checked.
+ * - `service.status|start|stop|restart|reload|enable|disable|log`: some `[[service]]` entry allows that action; each name is still checked.
  * - `package.status`: `[package]` lists some package in `install` or `remove`; each name is still checked.
  * - `package.install` / `package.remove`: `[package]`'s `install` / `remove` list is not empty; each name is still checked.
  * - `package.update`: `[package]` has `update = true`.

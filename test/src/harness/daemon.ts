@@ -228,3 +228,14 @@ export function run(file: string, args: string[], options: { input?: string; env
 export function runMachinad(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return run(MACHINAD, args, options);
 }
+
+/**
+ * Runs the `machina` CLI against `sandbox`'s daemon; an answer of `busy` (the
+ * previous session's close not yet seen by the daemon) is tried again.
+ */
+export function runMachina(sandbox: Sandbox, args: string[]): Promise<RunResult> {
+  return waitFor(async () => {
+    const r = await run(MACHINA, ["--socket", sandbox.socket, "--secret-file", sandbox.secretFile, ...args], { env: cleanEnv() });
+    return r.code === 3 && /^machina: busy/.test(r.stderr) ? undefined : r;
+  }, "the daemon's session slot to be free");
+}

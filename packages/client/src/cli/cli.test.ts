@@ -136,6 +136,12 @@ test("usage errors exit 2 with one line on stderr", async () => {
     [["call", "augeas.get", "{not json"], "machina: JSON is not valid JSON"],
     [["call", "augeas.get", "[1]"], "machina: JSON must be a JSON object"],
     [["apply", "/nonexistent/script.aug"], "machina: cannot read /nonexistent/script.aug: no such file"],
+    [["service", "log"], "machina: service log needs a NAME"],
+    [["service", "boot", "nginx"], "machina: unknown service action 'boot' (one of list, log, status, start, stop, restart, reload, enable, disable)"],
+    [["service", "restart", "nginx", "-f"], "machina: -n and -f are options of service log"],
+    [["service", "log", "nginx", "-n", "0"], "machina: --lines must be a whole number from 1 to 1000, not '0'"],
+    [["service", "log", "nginx", "-n", "1001"], "machina: --lines must be a whole number from 1 to 1000, not '1001'"],
+    [["service", "log", "nginx", "--lines", "ten"], "machina: --lines must be a whole number from 1 to 1000, not 'ten'"],
   ];
   for (const [argv, prefix] of cases) {
     const outcome = await run(argv);

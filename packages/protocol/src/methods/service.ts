@@ -1,7 +1,8 @@
 /**
  * The service vocabulary (`service.*`): the status of system services and the
- * five things a panel may do to one — `status`, `start`, `stop`, `restart`,
- * `reload` — each under the policy's `[[service]]` entries, plus `service.list`.
+ * things a panel may do to one — `status`, `start`, `stop`, `restart`,
+ * `reload`, `enable` and `disable` (at boot), and read its `log` — each under
+ * the policy's `[[service]]` entries, plus `service.list`.
  *
  * The daemon drives services through one backend, chosen at start-up
  * (`machinad --service-backend auto|initd|systemd`):
@@ -37,7 +38,9 @@
  * - `backend-failed`: the script exited with an error, or the systemd job did not
  *   finish `done`; `data.detail` holds the script's output or the job result,
  *   `data.exitCode` the script's exit status, `data.retryable` whether trying
- *   again may help (e.g. D-Bus unreachable);
+ *   again may help (e.g. D-Bus unreachable). When a `start`, `restart` or
+ *   `reload` fails and the policy also allows `log` on the service,
+ *   `data.log` holds the last 25 lines of its log (as `service.log` reads it);
  * - `timeout`: the script or job did not finish within the daemon's call
  *   timeout (a script is then killed with its whole process group);
  * - `validation-failed` (reload, restart): the entry's configuration test
@@ -94,13 +97,27 @@ export const ServiceStatus = Type.Object(
         description: "The backend that controls this service: the daemon's own (`initd` or `systemd`), or `supervisor` for a `[[service]]` entry naming it.",
       }),
     ),
+    enabled: Type.Optional(
+      Type.Boolean({
+        description:
+          "Whether the service is started at boot, when that can be told and changed: systemd's UnitFileState " +
+          "`enabled`/`enabled-runtime` (true) or `disabled`/`masked`/`linked` (false), absent for units that are " +
+          "not enabled or disabled themselves (`static`, `generated`, `indirect`, `transient`, …); for init " +
+          "scripts, whether a start link `S??NAME` exists in rcS.d or rc2.d–rc5.d beside the init directory, " +
+          "absent when there are no such directories; absent for supervisord (its `autostart` is configuration).",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type ServiceStatus = Static<typeof ServiceStatus>;
 
-/** The five things that may be done to a service, in the order listings show them. */
-export const SERVICE_ACTIONS = ["status", "start", "stop", "restart", "reload"] as const;
+/**
+ * What may be done to a service, in the order listings show them: `status`,
+ * the four that change whether it runs now, `enable` / `disable` (whether it
+ * starts at boot) and `log` (read its recent log).
+ */
+export const SERVICE_ACTIONS = ["status", "start", "stop", "restart", "reload", "enable", "disable", "log"] as const;
 
 /** What may be done to a service, as the policy's `actions` names it. */
 export const ServiceAction = Type.Union(
@@ -196,4 +213,116 @@ export const serviceReload = defineMethod({
   result: ServiceStatus,
   capability: "service.reload",
   mutates: true,
+});
+
+export const serviceEnable = defineMethod({
+  name: "service.enable",
+  summary: "Make a service start at boot, and answer its status afterwards.",
+  description:
+    "Needs `enable` in the policy's actions for the service. systemd: EnableUnitFiles for the unit (its " +
+    "`[Install]` section's links; not `--now`, the service's current state is unchanged), then Reload; a unit " +
+    "without an `[Install]` section is `backend-failed` (nothing to enable), a masked one too. Init scripts: " +
+    "`update-rc.d NAME defaults` then `update-rc.d NAME enable` (the links in /etc/rc?.d from the script's " +
+    "LSB header); only when the init scripts are /etc/init.d, since update-rc.d always works on /etc — with " +
+    "another `--initd-dir` the call is `backend-failed` and nothing is changed. A backend that cannot " +
+    "(supervisord starts programs by their `autostart` setting) answers `backend-failed` saying so. Enabling an " +
+    "enabled service succeeds. The status answered has `enabled`.",
+  params: NameParams,
+  result: ServiceStatus,
+  capability: "service.enable",
+  mutates: true,
+});
+
+export const serviceDisable = defineMethod({
+  name: "service.disable",
+  summary: "Stop a service from starting at boot, and answer its status afterwards.",
+  description:
+    "Needs `disable` in the policy's actions for the service. systemd: DisableUnitFiles, then Reload (the " +
+    "service keeps running if it runs). Init scripts: `update-rc.d NAME disable` (start links become stop " +
+    "links), under the same conditions as `service.enable`; a script without any links is already disabled " +
+    "and nothing is run. Disabling a disabled service succeeds.",
+  params: NameParams,
+  result: ServiceStatus,
+  capability: "service.disable",
+  mutates: true,
+});
+
+/** The most lines `service.log` answers at once, and the default. */
+export const SERVICE_LOG_MAX_LINES = 1000;
+export const SERVICE_LOG_DEFAULT_LINES = 100;
+/** The most bytes of lines (each line's JSON) `service.log` answers at once. */
+export const SERVICE_LOG_MAX_BYTES = 256 * 1024;
+/** How many of a service's last log lines a failed `start`, `restart` or `reload` carries (`data.log`). */
+export const SERVICE_FAILURE_LOG_LINES = 25;
+
+/** One line of a service's log. */
+export const ServiceLogLine = Type.Object(
+  {
+    message: Type.String({
+      description:
+        "The line's text (a log file's line without its newline; the journal's MESSAGE). Bytes that are not " +
+        "UTF-8 are shown as U+FFFD; a line longer than 16,384 characters is cut, ending in `[…]`; a journal message of more " +
+        "than 4 KiB, which journalctl does not show, reads `[message of more than 4096 bytes not shown]`.",
+    }),
+    time: Type.Optional(Type.String({ description: "When it was logged (ISO 8601, UTC); journal lines only." })),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 7, description: "syslog priority, 0 (emerg) to 7 (debug); journal lines only." })),
+    source: Type.Optional(Type.String({ description: "Who logged it: the journal's SYSLOG_IDENTIFIER or command name (`nginx`, `systemd`); journal lines only." })),
+    pid: Type.Optional(Type.Integer({ description: "The process that logged it; journal lines only." })),
+  },
+  { additionalProperties: false },
+);
+export type ServiceLogLine = Static<typeof ServiceLogLine>;
+
+/** A position in a service's log, as `service.log` answered it; opaque. */
+export const ServiceLogCursor = Type.String({
+  description:
+    "Where the previous `service.log` answer ended, exactly as it was answered (opaque: a journal cursor, or a " +
+    "log file's identity and offset). A cursor that is not one `service.log` made for this kind of log is " +
+    "`invalid-params`.",
+  minLength: 1,
+  maxLength: 512,
+});
+
+export const serviceLog = defineMethod({
+  name: "service.log",
+  summary: "Read a service's recent log lines, and a cursor to continue from.",
+  description:
+    "Needs `log` in the policy's actions for the service. Where the log is: the file the first `[[service]]` " +
+    "entry that allows `log` on the service names (`log = \"/var/log/nginx/error.log\"`, below the daemon's " +
+    "`--root`), whatever the backend; else the backend's own log — systemd: the journal of the unit " +
+    "(`journalctl --unit=UNIT`, which also holds systemd's messages about it); init scripts keep none, so an " +
+    "entry without `log = …` is `policy-denied`. Without `cursor`: the last `lines` lines. With the `cursor` a " +
+    "previous answer gave: the lines logged after it, oldest first, at most `lines` (`more` says whether there " +
+    "are others after those: call again with the new cursor). At most 1000 lines and 256 KiB (the lines' JSON) " +
+    "are answered at once; without a cursor the newest are kept. A log file is opened without following " +
+    "symbolic links and must be, once opened, the regular file the policy names, inside `--root`, with one link " +
+    "(else `policy-denied`); one that does not exist is `not-found`. Its cursor survives rotation: when the " +
+    "file was replaced (logrotate's rename and create), the rest of the old one is read first if it is now " +
+    "`NAME.1`, then the new one from its start; a file truncated in place is read again from its start. A " +
+    "line still being written may come in two parts. `journalctl` runs with an argument vector, a cleared " +
+    "environment, the call timeout and an output cap; a failure is `backend-failed`, its details in the " +
+    "daemon's log.",
+  params: Type.Object(
+    {
+      name: ServiceName,
+      lines: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: SERVICE_LOG_MAX_LINES, description: "How many lines at most (default 100, at most 1000)." }),
+      ),
+      cursor: Type.Optional(ServiceLogCursor),
+    },
+    { additionalProperties: false },
+  ),
+  result: Type.Object(
+    {
+      name: Type.String({ description: "The service's canonical name." }),
+      source: Type.String({
+        description: "Where the lines come from: `journal` (systemd's, for the unit), or the log file's path as the policy names it (`/var/log/nginx/error.log`).",
+      }),
+      lines: Type.Array(ServiceLogLine, { description: "Oldest first." }),
+      cursor: Type.Optional(Type.String({ description: "Give it back as `cursor` to read what is logged after these lines; absent when the log has no lines yet." })),
+      more: Type.Boolean({ description: "True when lines after `cursor` exist already (the answer was cut at `lines` or 256 KiB)." }),
+    },
+    { additionalProperties: false },
+  ),
+  capability: "service.log",
 });

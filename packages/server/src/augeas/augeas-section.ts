@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import { lstatSync } from "node:fs";
+import { policyPathProblem } from "../policy/policy-path.js";
 import type { PolicyValidator, TomlTable } from "../policy/policy-validator.js";
 import { escapeLabel } from "./augeas-label.js";
 import { compileNodePattern, NodePatternError, type NodePattern } from "./node-pattern.js";
@@ -29,8 +30,6 @@ export interface AugeasSection {
 }
 
 const LENS_NAME = /^[A-Z][A-Za-z0-9_]*(\.[a-z][A-Za-z0-9_]*)?$/;
-/** File path components that need no escaping in an Augeas path except ','. */
-const FILE_COMPONENT = /^[A-Za-z0-9_.@+~:,#-]+$/;
 
 export function parseAugeasSection(doc: TomlTable, v: PolicyValidator, options: { root?: string }): AugeasSection {
   const files: FileRule[] = [];
@@ -90,19 +89,7 @@ export function parseAugeasSection(doc: TomlTable, v: PolicyValidator, options: 
 }
 
 function checkFilePath(v: PolicyValidator, p: string, key: string): boolean {
-  const problem = !p.startsWith("/")
-    ? "must be absolute"
-    : p.length > 1024
-      ? "is too long"
-      : p.endsWith("/")
-        ? "must not end with '/'"
-        : p.includes("//")
-          ? "must not contain '//'"
-          : p.split("/").slice(1).some((c) => /^\.+$/.test(c))
-            ? "must be normalised (no '.' or '..' components)"
-            : p.split("/").slice(1).some((c) => !FILE_COMPONENT.test(c))
-              ? "may only hold letters, digits and _ . @ + ~ : , # - in each component"
-              : undefined;
+  const problem = policyPathProblem(p);
   if (problem) v.error(key, `file path ${JSON.stringify(p)} ${problem}`);
   return problem === undefined;
 }

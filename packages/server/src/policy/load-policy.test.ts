@@ -193,6 +193,16 @@ describe("parsePolicy: invalid policies (key and line)", () => {
   it("packages", () => {
     expectError(`${head}[package]\ninstall = ["-oAPT::x"]\n`, "package.install[0]", 5, /package name/);
   });
+  it("a service's log file: absolute and normalised like a policy file, a string", () => {
+    const entry = (log: string) => `${head}[[service]]\nname = "nginx"\nactions = ["log"]\nlog = ${log}\n`;
+    expectError(entry('"var/log/nginx.log"'), "service[0].log", 7, /absolute/);
+    expectError(entry('"/var/log/../../etc/shadow"'), "service[0].log", 7, /normalised/);
+    expectError(entry('"/var/log/"'), "service[0].log", 7, /end with/);
+    expectError(entry('"/var/log/a b.log"'), "service[0].log", 7, /letters, digits/);
+    expectError(entry('["/var/log/x.log"]'), "service[0].log", 7, /string/);
+    const p = parsePolicy(entry('"/var/log/nginx/error.log"'), "s");
+    assert.deepEqual(p.service.rules, [{ name: "nginx", actions: ["log"], log: "/var/log/nginx/error.log" }]);
+  });
   it("collects several problems at once", () => {
     const problems = errorsOf(`version = 3\n[clients]\nusers = []\nbogus = 1\n[[augeas.file]]\npath = "rel"\n`);
     assert.ok(problems.length >= 3, JSON.stringify(problems));
@@ -224,6 +234,15 @@ describe("checkPolicy: warnings", () => {
   });
   it("parsePolicy drops warnings", () => {
     assert.doesNotThrow(() => parsePolicy(`version = 1\n[clients]\n`, "p"));
+  });
+  it("a log file no action reads, or missing under --root, is a warning", () => {
+    const root = mkdtempSync(join(tmpdir(), "root-"));
+    const problems = checkPolicy(`${head}[[service]]\nname = "nginx"\nactions = ["status"]\nlog = "/var/log/nginx.log"\n`, "p", { root });
+    assert.deepEqual(problems.map((p) => [p.severity, p.key, p.line]), [
+      ["warning", "service[0].log", 7],
+      ["warning", "service[0].log", 7],
+    ]);
+    assert.match(problems.map((p) => p.message).join("\n"), /does not exist \(yet\)\n.*nothing reads it/);
   });
   it("files missing under --root are warnings", () => {
     const root = mkdtempSync(join(tmpdir(), "root-"));

@@ -7,6 +7,13 @@
  * directory with the same properties below directories only root can change
  * (../trusted-path.ts): anyone who could change it could run code as root
  * through the panel's buttons.
+ *
+ * Whether a script starts at boot is its links in /etc/rc?.d, read beside the
+ * init directory and changed with Debian's update-rc.d. update-rc.d always
+ * reads /etc/init.d and changes /etc/rc?.d (its DPKG_ROOT reaches only part of
+ * its work: the LSB header of `disable`/`enable`, insserv and rc-update ignore
+ * it), so with scripts anywhere else (--initd-dir, a sandbox) it is not run:
+ * it would change another tree's links.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -19,6 +26,11 @@ import { initScriptName } from "./service-name.js";
 import { untrustedAncestorBecause, untrustedBecause } from "../trusted-path.js";
 
 export const DEFAULT_INITD_DIR = "/etc/init.d";
+/** Debian's tool for the /etc/rc?.d links (init-system-helpers). */
+const UPDATE_RC_D = "/usr/sbin/update-rc.d";
+/** The runlevels whose start links mean "started at boot": rcS.d (early boot) and the multi-user levels. */
+const BOOT_LEVELS = ["S", "2", "3", "4", "5"] as const;
+const ALL_LEVELS = ["S", "0", "1", "2", "3", "4", "5", "6"] as const;
 
 /** The environment every init script gets, and nothing else. */
 const SCRIPT_ENV: Readonly<Record<string, string>> = {
@@ -50,7 +62,42 @@ export class InitdBackend implements ServiceBackend {
     const r = await this.run(name, "status");
     const state = r.code === null ? "unknown" : stateFromStatusExit(r.code);
     const detail = r.output.trim();
-    return { name, active: state === "active", state, ...(detail ? { detail: withTruncation(detail, r) } : {}) };
+    const enabled = this.enabledAtBoot(name);
+    return { name, active: state === "active", state, ...(detail ? { detail: withTruncation(detail, r) } : {}), ...(enabled !== undefined ? { enabled } : {}) };
+  }
+
+  /**
+   * `update-rc.d NAME defaults` (links from the LSB header, when the script
+   * has none) then `update-rc.d NAME enable` (stop links of the boot levels
+   * become start links again); or `update-rc.d NAME disable`. The name passed
+   * is canonical: no leading `-` (update-rc.d knows no `--`) and none of the
+   * glob characters its Perl globs would expand.
+   */
+  async setEnabled(name: string, enabled: boolean): Promise<ServiceStatus> {
+    const verb = enabled ? "enable" : "disable";
+    this.checkedScript(name);
+    // A script without any link is not started at boot: disabling it has nothing to do (and update-rc.d would fail).
+    if (!enabled && !this.hasLinks(name)) return this.status(name);
+    if (this.dir !== DEFAULT_INITD_DIR || fs.realpathSync(this.dir) !== DEFAULT_INITD_DIR) {
+      throw new Fault(
+        "backend-failed",
+        `${name} ${verb}: update-rc.d works only on /etc/init.d and /etc/rc?.d, and this daemon's init scripts are elsewhere (--initd-dir); refusing to change the links of another tree`,
+        { backend: "initd", retryable: false },
+      );
+    }
+    for (const step of enabled ? ["defaults", "enable"] : ["disable"]) {
+      const r = await this.exec(UPDATE_RC_D, [name, step], `${name} ${verb}`, "update-rc.d");
+      const output = r.output.trim();
+      if (r.code !== 0) {
+        throw new Fault("backend-failed", `${name} ${verb}: update-rc.d ${step} failed (${r.code === null ? `killed by ${r.signal}` : `exit status ${r.code}`})${output ? `: ${lastLine(output)}` : ""}`, {
+          backend: "initd",
+          retryable: false,
+          ...(r.code !== null ? { exitCode: r.code } : {}),
+          detail: withTruncation(output, r),
+        });
+      }
+    }
+    return this.status(name);
   }
 
   async change(action: ServiceChange, name: string): Promise<ServiceStatus> {
@@ -81,24 +128,54 @@ export class InitdBackend implements ServiceBackend {
 
   close(): void {}
 
-  /** Checks the script, runs it with one argument, and turns a timeout into a Fault. */
+  /** Checks the script and runs it with one argument. */
   private async run(name: string, action: string): Promise<BoundedRunResult> {
-    const script = this.checkedScript(name);
+    return this.exec(this.checkedScript(name), [action], `${name} ${action}`, "the init script");
+  }
+
+  /** Runs a program the init-script way, turning a failure to start and a timeout into Faults. */
+  private async exec(file: string, args: string[], what: string, program: string): Promise<BoundedRunResult> {
     let r: BoundedRunResult;
     try {
-      r = await runBounded(script, [action], { env: { ...SCRIPT_ENV }, timeoutMs: this.options.timeoutMs, maxOutputBytes: this.options.maxOutputBytes ?? 64 * 1024 });
+      r = await runBounded(file, args, { env: { ...SCRIPT_ENV }, timeoutMs: this.options.timeoutMs, maxOutputBytes: this.options.maxOutputBytes ?? 64 * 1024 });
     } catch (e) {
-      throw new Fault("backend-failed", `${name} ${action}: the init script could not be run (${(e as NodeJS.ErrnoException).code ?? "error"})`, {
+      throw new Fault("backend-failed", `${what}: ${program} could not be run (${(e as NodeJS.ErrnoException).code ?? "error"})`, {
         backend: "initd",
         retryable: false,
       });
     }
     if (r.timedOut) {
-      throw new Fault("timeout", `${name} ${action}: the init script did not finish within ${this.options.timeoutMs} ms and was killed`, {
+      throw new Fault("timeout", `${what}: ${program} did not finish within ${this.options.timeoutMs} ms and was killed`, {
         timeoutMs: this.options.timeoutMs,
       });
     }
     return r;
+  }
+
+  /** The rc?.d link names of the levels given, beside the init directory; undefined when none of those directories exists. */
+  private links(name: string, levels: readonly string[]): string[] | undefined {
+    const etc = path.dirname(this.dir);
+    let found: string[] | undefined;
+    for (const level of levels) {
+      let entries: string[];
+      try {
+        entries = fs.readdirSync(path.join(etc, `rc${level}.d`));
+      } catch {
+        continue;
+      }
+      found ??= [];
+      for (const e of entries) if (/^[SK][0-9]{2}/.test(e) && e.slice(3) === name) found.push(e);
+    }
+    return found;
+  }
+
+  /** True when a start link in a boot level exists, false when none does, undefined without rc?.d directories. */
+  private enabledAtBoot(name: string): boolean | undefined {
+    return this.links(name, BOOT_LEVELS)?.some((l) => l.startsWith("S"));
+  }
+
+  private hasLinks(name: string): boolean {
+    return (this.links(name, ALL_LEVELS)?.length ?? 0) > 0;
   }
 
   /** The script's path, once it is known to be safe to run as root. */

@@ -79,3 +79,16 @@ test("names systemd cannot take and numeric groups are left out with a warning",
   assert.equal(warnings.length, 2, warnings.join("\n"));
   assert.equal(evaluate(text)(MANAGE, { unit: "g++.service", verb: "restart" }, "root"), null);
 });
+
+test("enable/disable are not granted, and the output says polkit cannot limit them to one unit", () => {
+  const policy = parsePolicy(`${POLICY}\n[[service]]\nname = "boot-me"\nactions = ["status", "enable", "disable", "log", "restart"]\n`, "p.toml");
+  const { text, warnings } = polkitRule(policy, "p.toml");
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0]!, /^service\[3\] allow enable\/disable: .*manage-unit-files.* cannot limit them to one unit/);
+  assert.match(text, /^\/\/ Not granted: enable\/disable \(service\[3\]\)\. systemd checks them with manage-unit-files,$/m);
+  const decide = evaluate(text);
+  assert.equal(decide(MANAGE, { unit: "boot-me.service", verb: "restart" }, "www-data"), "yes", "its per-unit verbs still are");
+  for (const verb of ["enable", "disable", "log"]) assert.equal(decide(MANAGE, { unit: "boot-me.service", verb }, "www-data"), null, verb);
+  assert.equal(decide("org.freedesktop.systemd1.manage-unit-files", {}, "www-data"), null);
+  assert.equal(decide("org.freedesktop.systemd1.reload-daemon", {}, "www-data"), null);
+});

@@ -6,7 +6,14 @@
  * the filesystem or runs a process before both pass. With supervisor entries
  * the daemon has two backends; service-routing.ts says which one a name goes to.
  */
-import type { Capability, ServiceAction, ServiceListEntry, ServiceStatus } from "@machina/protocol";
+import {
+  SERVICE_FAILURE_LOG_LINES,
+  SERVICE_LOG_DEFAULT_LINES,
+  type Capability,
+  type ServiceAction,
+  type ServiceListEntry,
+  type ServiceStatus,
+} from "@machina/protocol";
 import {
   allow,
   defineModule,
@@ -21,10 +28,11 @@ import {
 import { Fault, InvalidParamsFault } from "../faults.js";
 import type { Logger } from "../logger.js";
 import { runConfigTest } from "./config-test.js";
+import { readLogFile } from "./log-file.js";
 import { createServiceBackend } from "./select-backend.js";
-import type { ServiceBackend, ServiceChange } from "./service-backend.js";
+import type { LogExcerpt, LogRequest, ServiceBackend, ServiceChange } from "./service-backend.js";
 import type { ConfigTest } from "./service-entry-options.js";
-import { nameRulesOf, routeReloadSignal, routeTests, ServiceRouter, withBackend } from "./service-routing.js";
+import { logSourceOf, nameRulesOf, routeReloadSignal, routeTests, ServiceRouter, withBackend, type LogSource } from "./service-routing.js";
 import { explainServiceSection, parseServiceSection, type ServiceRule, type ServiceSection } from "./service-section.js";
 import { SupervisorBackend } from "./supervisor-backend.js";
 import { DEFAULT_SUPERVISOR_SOCKET } from "./supervisor-rpc.js";
@@ -35,12 +43,37 @@ export class ServiceRuntime implements ModuleRuntime<ServiceSection> {
     readonly backend: ServiceBackend,
     /** supervisord, for entries with backend = "supervisor" (it connects only when called). */
     readonly supervisor: ServiceBackend,
+    /** --root: policy log files are below it. */
+    private readonly root: string,
     readonly logger: Logger,
     readonly callTimeoutMs: number,
   ) {}
 
   router(section: ServiceSection): ServiceRouter {
     return new ServiceRouter(section.rules, { default: this.backend, supervisor: this.supervisor });
+  }
+
+  /** Reads a log the policy allows (authorise decided the source). */
+  async readLog(backend: ServiceBackend, name: string, source: LogSource, request: LogRequest): Promise<LogExcerpt> {
+    if (source.file !== undefined) return readLogFile(this.root, source.file, request, this.logger);
+    if (!backend.log) throw new Error(`the ${backend.kind} backend keeps no log (authorise should have refused)`);
+    return backend.log(name, request);
+  }
+
+  /**
+   * A start, restart or reload failed: when the policy allows `log` on the
+   * service, the fault carries its last lines. Reading them may fail too;
+   * the original fault is what the client gets either way.
+   */
+  async withLastLines(fault: Fault, call: ServiceCall): Promise<Fault> {
+    if (fault.kind !== "backend-failed" || typeof call.log !== "object") return fault;
+    try {
+      const { lines } = await this.readLog(call.backend, call.name, call.log, { lines: SERVICE_FAILURE_LOG_LINES, flush: true });
+      return new Fault("backend-failed", fault.message, { ...(fault.fields as Fault<"backend-failed">["fields"]), log: lines });
+    } catch (e) {
+      this.logger.warn(`${call.name}: the log lines for a failure could not be read: ${(e as Error).message}`);
+      return fault;
+    }
   }
 
   close(): void {
@@ -57,6 +90,8 @@ export interface ServiceCall {
   name: string;
   tests: ConfigTest[];
   reloadSignal: string;
+  /** Where its log is read, or why it cannot be (no entry allows `log`, or nothing to read). */
+  log: LogSource | string;
 }
 
 /** The backend and canonical name, once the policy allows `action` on the name there. */
@@ -74,11 +109,20 @@ function authoriseAction(action: ServiceAction, name: string, { section, runtime
   if (!route.rules.some((r) => r.actions.includes(action))) return refuse(route.name, `the policy does not allow ${action} on this service`);
   const reloadSignal = routeReloadSignal(route);
   if (reloadSignal === undefined) return refuse(route.name, "the policy's entries for this service disagree on its reload_signal");
-  const call = { backend: route.backend, name: route.name, tests: action === "restart" || action === "reload" ? routeTests(route) : [], reloadSignal };
+  const call = {
+    backend: route.backend,
+    name: route.name,
+    tests: action === "restart" || action === "reload" ? routeTests(route) : [],
+    reloadSignal,
+    log: logSourceOf(route),
+  };
   return allow(call, route.name === name ? [] : [route.name]);
 }
 
 const on = methodsOf<ServiceSection, ServiceRuntime>();
+
+/** Actions whose failure answers the service's last log lines (when the policy allows reading them). */
+const LOGS_ON_FAILURE: ReadonlySet<ServiceChange> = new Set(["start", "restart", "reload"]);
 
 function changeMethod<A extends ServiceChange>(action: A) {
   return on({
@@ -89,17 +133,37 @@ function changeMethod<A extends ServiceChange>(action: A) {
     timeLimitMs: ({ tests }, { runtime }) => (tests.length ? runtime.callTimeoutMs + tests.reduce((ms, t) => ms + t.timeout * 1000, 0) : undefined),
     run: async ({ value: c }, { runtime }) => {
       for (const test of c.tests) await runConfigTest(test, c.name, action, runtime.logger);
-      return withBackend(await c.backend.change(action, c.name, { reloadSignal: c.reloadSignal }), c.backend);
+      try {
+        return withBackend(await c.backend.change(action, c.name, { reloadSignal: c.reloadSignal }), c.backend);
+      } catch (e) {
+        if (!(e instanceof Fault) || !LOGS_ON_FAILURE.has(action)) throw e;
+        throw await runtime.withLastLines(e as Fault, c);
+      }
     },
   });
 }
 
-/** `service.list` needs any allowed action; `service.X` a rule allowing X. */
+function bootMethod<A extends "enable" | "disable">(action: A) {
+  return on({
+    method: `service.${action}`,
+    targets: ({ name }) => [name],
+    authorise: ({ name }, call) => authoriseAction(action, name, call),
+    run: async ({ value: { backend, name } }) => {
+      if (!backend.setEnabled) {
+        throw new Fault("backend-failed", `${name} ${action}: the ${backend.kind} backend cannot change whether a service starts at boot`, { backend: backend.kind, retryable: false });
+      }
+      return withBackend(await backend.setEnabled(name, action === "enable"), backend);
+    },
+  });
+}
+
+/** `service.list` needs any allowed action; `service.X` a rule allowing X (`log`: with its log file, if it names one). */
 function actionCapability(action: ServiceAction | "list"): CapabilityRule<ServiceSection, ServiceRuntime> {
   const describe = (s: ServiceRule) => ({
     ...(s.name !== undefined ? { name: s.name } : { pattern: s.pattern!.source }),
     ...(s.backend ? { backend: s.backend } : {}),
     ...(s.test ? { test: true } : {}),
+    ...(action === "log" && s.log !== undefined ? { log: s.log } : {}),
   });
   if (action === "list") {
     return {
@@ -116,7 +180,7 @@ function actionCapability(action: ServiceAction | "list"): CapabilityRule<Servic
 export const serviceModule = defineModule({
   name: "service",
   tomlKeys: ["service"],
-  parse: (doc, v): ServiceSection => parseServiceSection(doc, v),
+  parse: (doc, v, options): ServiceSection => parseServiceSection(doc, v, options),
   explain: (section: ServiceSection) => explainServiceSection(section),
   capabilities: {
     "service.list": actionCapability("list"),
@@ -125,6 +189,9 @@ export const serviceModule = defineModule({
     "service.stop": actionCapability("stop"),
     "service.restart": actionCapability("restart"),
     "service.reload": actionCapability("reload"),
+    "service.enable": actionCapability("enable"),
+    "service.disable": actionCapability("disable"),
+    "service.log": actionCapability("log"),
   } satisfies { [C in Capability & `service.${string}`]: CapabilityRule<ServiceSection, ServiceRuntime> },
   start: (ctx: ModuleStartContext) =>
     new ServiceRuntime(
@@ -141,6 +208,7 @@ export const serviceModule = defineModule({
         timeoutMs: ctx.callTimeoutMs,
         logger: ctx.logger,
       }),
+      ctx.root,
       ctx.logger,
       ctx.callTimeoutMs,
     ),
@@ -181,5 +249,20 @@ export const serviceModule = defineModule({
     changeMethod("stop"),
     changeMethod("restart"),
     changeMethod("reload"),
+    bootMethod("enable"),
+    bootMethod("disable"),
+    on({
+      method: "service.log",
+      targets: ({ name }) => [name],
+      authorise: (params, call) => {
+        const decision = authoriseAction("log", params.name, call);
+        if (!decision.allowed) return decision;
+        const c = decision.value;
+        if (typeof c.log === "string") return refuse(c.name, c.log);
+        const request: LogRequest = { lines: params.lines ?? SERVICE_LOG_DEFAULT_LINES, ...(params.cursor !== undefined ? { cursor: params.cursor } : {}) };
+        return allow({ call: c, source: c.log, request }, [...decision.targets, ...(c.log.file !== undefined ? [c.log.file] : [])]);
+      },
+      run: async ({ value: { call, source, request } }, { runtime }) => ({ name: call.name, ...(await runtime.readLog(call.backend, call.name, source, request)) }),
+    }),
   ],
 });

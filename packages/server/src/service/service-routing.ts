@@ -131,6 +131,24 @@ export function routeTests(route: ServiceRoute): ConfigTest[] {
   return tests;
 }
 
+/** Where a service's log is read: the policy's file below --root, or the backend's own log. */
+export type LogSource = { file?: string };
+
+/**
+ * Where `log` reads a routed service's log: the first of its entries that
+ * allows `log` decides — its `log` file, or (none named) the backend's own
+ * log — or why it cannot be read.
+ */
+export function logSourceOf(route: ServiceRoute): LogSource | string {
+  const rule = route.rules.find((r) => r.actions.includes("log"));
+  if (!rule) return "the policy does not allow log on this service";
+  if (rule.log !== undefined) return { file: rule.log };
+  if (!route.backend.log) {
+    return `the policy names no log file for this service (log = "/var/log/…" in its [[service]] entry), and the ${route.backend.kind} backend keeps no log of its own`;
+  }
+  return {};
+}
+
 /** The reload signal of a route's entries, or undefined when they disagree. */
 export function routeReloadSignal(route: ServiceRoute): string | undefined {
   const signals = new Set(route.rules.map((r) => r.reloadSignal).filter((s) => s !== undefined));

@@ -4,6 +4,10 @@ import { systemdUnitName, initScriptName } from "#src/service/service-name.js";
 import { parsePolicy } from "#src/policy/load-policy.js";
 import { ServiceRules } from "#src/service/service-rules.js";
 import { serviceModule } from "#src/service/service-module.js";
+import { logSourceOf, ServiceRouter } from "#src/service/service-routing.js";
+import { SystemdBackend } from "#src/service/systemd-backend.js";
+import { SupervisorBackend } from "#src/service/supervisor-backend.js";
+import { createLogger } from "#src/logger.js";
 
 const POLICY = parsePolicy(
   `version = 1
@@ -95,4 +99,51 @@ test("capabilities and x-policy follow the actions", () => {
   assert.deepEqual(policyResources(POLICY, "service.stop"), { services: [] });
   const list = policyResources(POLICY, "service.list") as { services: unknown[] };
   assert.equal(list.services.length, 4, "every rule that allows something");
+});
+
+test("log: the first entry allowing log on a service says where its log is; x-policy names the files", () => {
+  const policy = parsePolicy(
+    `version = 1
+[clients]
+users = ["www-data"]
+
+[[service]]
+name = "nginx"
+actions = ["status", "log"]
+log = "/var/log/nginx/error.log"
+
+[[service]]
+pattern = "^example@[0-9]{4}\\\\.service$"
+actions = ["log", "enable", "disable"]
+
+[[service]]
+pattern = "^nginx.*$"
+actions = ["log"]
+log = "/var/log/other.log"
+`,
+    "log.toml",
+  );
+  const rules = new ServiceRules(policy.service.rules, systemdUnitName);
+  const logger = createLogger("error", () => undefined);
+  // canonicalName is pure: nothing connects here.
+  const router = new ServiceRouter(policy.service.rules, {
+    default: new SystemdBackend({ timeoutMs: 1000, logger }),
+    supervisor: new SupervisorBackend({ socketPath: "/nonexistent/supervisor.sock", timeoutMs: 1000, logger }),
+  });
+  const logOf = (name: string) => {
+    const routing = router.route(name);
+    return routing.kind === "routed" ? logSourceOf(routing.route) : routing.kind;
+  };
+  assert.deepEqual(logOf("nginx.service"), { file: "/var/log/nginx/error.log" }, "the first entry that allows log decides");
+  assert.deepEqual(logOf("example@0042.service"), {}, "no file named: the backend's own log");
+  assert.deepEqual(logOf("nginx-extra.service"), { file: "/var/log/other.log" });
+  assert.equal(logOf("sshd.service"), "unlisted");
+  assert.deepEqual(rules.actionsFor("example@0042.service"), ["enable", "disable", "log"]);
+  const caps = serviceModule.capabilities;
+  assert.deepEqual(caps["service.log"].resources(policy.service), {
+    services: [{ name: "nginx", log: "/var/log/nginx/error.log" }, { pattern: "^example@[0-9]{4}\\.service$" }, { pattern: "^nginx.*$", log: "/var/log/other.log" }],
+  });
+  assert.deepEqual(caps["service.enable"].resources(policy.service), { services: [{ pattern: "^example@[0-9]{4}\\.service$" }] });
+  const none = parsePolicy(`version = 1\n[clients]\nusers = ["root"]\n`, "none.toml");
+  for (const c of ["service.log", "service.enable", "service.disable"] as const) assert.equal(caps[c].granted(none.service), false, `${c} is default-denied`);
 });

@@ -8,12 +8,17 @@
  * one round trip per call, and nothing depends on what introspection answers.
  * The connection is made on first use and dropped on any bus error, so the
  * daemon starts even when D-Bus is down and recovers when it comes back.
+ *
+ * Enabling and disabling at boot are EnableUnitFiles / DisableUnitFiles (not
+ * runtime, not forced) followed by Reload, as `systemctl enable` does; the
+ * unit's log is its journal (./journal.ts).
  */
 import type * as DBus from "dbus-next";
 import type { ServiceState, ServiceStatus } from "@machina/protocol";
 import { Fault, NotFoundFault } from "../faults.js";
 import type { Logger } from "../logger.js";
-import type { ServiceBackend, ServiceChange } from "./service-backend.js";
+import { readJournal } from "./journal.js";
+import type { LogExcerpt, LogRequest, ServiceBackend, ServiceChange } from "./service-backend.js";
 import { systemdUnitName } from "./service-name.js";
 
 // dbus-next is loaded on first use: most machines run the init-script backend,
@@ -44,7 +49,22 @@ export function unitObjectPath(name: string): string {
 }
 
 /** What a status reports, read from the unit's D-Bus object. */
-const STATUS_PROPERTIES = ["LoadState", "ActiveState", "SubState", "StateChangeTimestamp"] as const;
+const STATUS_PROPERTIES = ["LoadState", "ActiveState", "SubState", "StateChangeTimestamp", "UnitFileState"] as const;
+
+/**
+ * UnitFileState as `enabled`: whether the unit's [Install] links exist. Other
+ * states (static, indirect, generated, transient, alias, bad) are not a unit
+ * that is enabled or disabled itself: `enabled` is then absent.
+ */
+const ENABLED_BY_UNIT_FILE_STATE: ReadonlyMap<string, boolean> = new Map([
+  ["enabled", true],
+  ["enabled-runtime", true],
+  ["disabled", false],
+  ["masked", false],
+  ["masked-runtime", false],
+  ["linked", false],
+  ["linked-runtime", false],
+]);
 const JOB_REMOVED_MATCH = `type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`;
 
 const METHOD_OF: Record<ServiceChange, string> = {
@@ -128,6 +148,33 @@ export class SystemdBackend implements ServiceBackend {
     return after;
   }
 
+  async setEnabled(name: string, enabled: boolean): Promise<ServiceStatus> {
+    const verb = enabled ? "enable" : "disable";
+    const c = await this.connect();
+    try {
+      if (enabled) {
+        const [carriesInstallInfo] = await this.call(c, MANAGER_PATH, MANAGER, "EnableUnitFiles", "asbb", [[name], false, false]);
+        if (carriesInstallInfo === false) {
+          throw new Fault("backend-failed", `${name} enable: the unit has no [Install] section, so there is nothing to enable (it is started by other units, if at all)`, {
+            backend: "systemd",
+            retryable: false,
+          });
+        }
+      } else {
+        await this.call(c, MANAGER_PATH, MANAGER, "DisableUnitFiles", "asb", [[name], false]);
+      }
+      // As `systemctl enable` does: systemd re-reads its unit files, so the new links count.
+      await this.call(c, MANAGER_PATH, MANAGER, "Reload", "", []);
+    } catch (e) {
+      throw this.fault(e, name, verb);
+    }
+    return this.status(name);
+  }
+
+  log(name: string, request: LogRequest): Promise<LogExcerpt> {
+    return readJournal(name, request, { timeoutMs: this.options.timeoutMs, logger: this.options.logger });
+  }
+
   /** The service's `Result` when it is not `success`; undefined when it is, or cannot be read. */
   private async serviceResult(c: Connection, name: string): Promise<string | undefined> {
     try {
@@ -187,6 +234,7 @@ export class SystemdBackend implements ServiceBackend {
     const state: ServiceState = STATES.has(active) ? (active as ServiceState) : "unknown";
     const sub = text("SubState");
     const since = timestamp(props.StateChangeTimestamp?.value);
+    const enabled = ENABLED_BY_UNIT_FILE_STATE.get(text("UnitFileState") ?? "");
     return {
       name,
       active: state === "active" || state === "reloading",
@@ -194,6 +242,7 @@ export class SystemdBackend implements ServiceBackend {
       ...(sub ? { subState: sub } : {}),
       ...(load && load !== "loaded" ? { detail: `unit ${load}` } : {}),
       ...(since ? { since } : {}),
+      ...(enabled !== undefined ? { enabled } : {}),
     };
   }
 
@@ -291,7 +340,8 @@ export class SystemdBackend implements ServiceBackend {
     const dbusError = dbusModule !== undefined && e instanceof dbusModule.DBusError ? e : undefined;
     const type = dbusError ? dbusError.type : "";
     const text = dbusError ? dbusError.text : (e as Error)?.message;
-    if (type === "org.freedesktop.systemd1.NoSuchUnit" || type === "org.freedesktop.systemd1.LoadFailed") {
+    // (EnableUnitFiles / DisableUnitFiles of a unit without a unit file answer FileNotFound.)
+    if (type === "org.freedesktop.systemd1.NoSuchUnit" || type === "org.freedesktop.systemd1.LoadFailed" || type === "org.freedesktop.DBus.Error.FileNotFound") {
       return new NotFoundFault(`no such service: systemd has no unit ${name}`, name);
     }
     this.options.logger.warn(`systemd ${action} ${name}: ${type || "error"}: ${text}`);
