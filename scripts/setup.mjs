@@ -26,6 +26,8 @@ const REQUIREMENTS = [
   { pkg: "debootstrap", for: "test", present: () => have("debootstrap", ["--version"]) }, // builds that container's Debian tree (cached)
   { pkg: "debhelper", for: "test", present: () => fs.existsSync("/usr/bin/dh") && have("dpkg-buildpackage", ["--version"]) }, // dpkg-buildpackage of debian/ (with dpkg-dev)
   { pkg: "lintian", for: "test", present: () => have("lintian", ["--version"]) }, // the package's lintian check
+  { pkg: "openssh-server", for: "test", present: () => fs.existsSync("/usr/sbin/sshd") }, // the remote panel's sshd (ssh-remote.test.ts)
+  { pkg: "openssh-client", for: "test", present: () => fs.existsSync("/usr/bin/ssh") && fs.existsSync("/usr/bin/ssh-keygen") }, // its ssh and ssh-keygen
 ];
 
 const purpose = process.argv.includes("--for") ? process.argv[process.argv.indexOf("--for") + 1] : "run";
