@@ -275,7 +275,7 @@ test("the tunnel dropping is a connection error; ssh is gone, and the next conne
   await rejectsWithKind(
     (async () => {
       // Calls made as it happens or after fail the same way: the connection is gone.
-      for (;;) await m.augeas.get({ path: "/files/etc/hostname/hostname" });
+      for (let i = 0; i < 1000; i++) await m.augeas.get({ path: "/files/etc/hostname/hostname" });
     })(),
     "connection",
   );
