@@ -46,6 +46,8 @@ const EXIT_GRACE_MS = 500;
 const KILL_GRACE_MS = 2000;
 /** sun_path is 108 bytes on Linux, including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
+/** How long ssh's stderr is read after its exit, at most. */
+const STDERR_DRAIN_MS = 200;
 /** ssh's stderr kept for error messages (its last bytes). */
 const STDERR_KEEP = 4096;
 
@@ -162,8 +164,17 @@ export class SshTunnel {
         live.delete(this);
         resolve(exit);
       };
-      // "close": stderr has been read to the end by then.
-      this.child.once("close", (code, signal) => done({ code, signal }));
+      // After the exit, ssh's last words are read until stderr closes — but not for long: a
+      // ProxyCommand from the ssh configuration may hold it open after ssh is gone.
+      this.child.once("exit", (code, signal) => {
+        const stderr = this.child.stderr!;
+        if (stderr.destroyed) return done({ code, signal });
+        const timer = setTimeout(() => done({ code, signal }), STDERR_DRAIN_MS);
+        stderr.once("close", () => {
+          clearTimeout(timer);
+          done({ code, signal });
+        });
+      });
       this.child.once("error", (error) => done({ code: null, signal: null, error }));
     });
     live.add(this);
