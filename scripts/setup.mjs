@@ -29,6 +29,8 @@ const REQUIREMENTS = [
   { pkg: "lintian", for: "test", present: () => have("lintian", ["--version"]) }, // the package's lintian check
   { pkg: "supervisor", for: "test", present: () => fs.existsSync("/usr/bin/supervisord") }, // the supervisor backend's tests start their own supervisord
   { pkg: "nginx", for: "test", present: () => fs.existsSync("/usr/sbin/nginx") }, // the configuration-test tests run their own nginx (nginx -t, reload)
+  { pkg: "openssh-server", for: "test", present: () => fs.existsSync("/usr/sbin/sshd") }, // the remote panel's sshd (ssh-remote.test.ts)
+  { pkg: "openssh-client", for: "test", present: () => fs.existsSync("/usr/bin/ssh") && fs.existsSync("/usr/bin/ssh-keygen") }, // its ssh and ssh-keygen
 ];
 
 const purpose = process.argv.includes("--for") ? process.argv[process.argv.indexOf("--for") + 1] : "run";
@@ -59,7 +61,17 @@ if (missing.length > 0) {
   }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   run("apt-get", ["update", "-qq"], { env });
-  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { env });
+  // Packages the tests drive (nginx, supervisor, openssh-server) would start their daemons on
+  // install; the tests start their own. Debian's policy-rc.d says "not now" (exit 101) for the
+  // install's duration, unless the machine has its own policy already.
+  const policyRcd = "/usr/sbin/policy-rc.d";
+  const ownPolicy = !fs.existsSync(policyRcd);
+  if (ownPolicy) fs.writeFileSync(policyRcd, "#!/bin/sh\n# machina's setup: no service starts while it installs packages\nexit 101\n", { mode: 0o755 });
+  try {
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { env });
+  } finally {
+    if (ownPolicy) fs.rmSync(policyRcd, { force: true });
+  }
 }
 
 // npm dependencies: install when node_modules is missing or older than the lock file.

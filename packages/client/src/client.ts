@@ -24,6 +24,7 @@ import { BusyError, ConnectionError, TimeoutError } from "./errors.js";
 import { authenticate, type ServerInfo } from "./handshake.js";
 import { loadKey, type SecretSource } from "./secret.js";
 import { checkSocketOwner } from "./socket-owner.js";
+import { SshTunnel, type SshOptions } from "./ssh-tunnel.js";
 
 export type { ServerInfo } from "./handshake.js";
 
@@ -70,8 +71,20 @@ export type ClientNamespaces = { readonly [NS in ClientNamespace]: NamespaceMeth
 
 /** How to reach and authenticate to the daemon. */
 export interface ConnectOptions {
-  /** The socket; default `$MACHINA_SOCKET`, else `/run/machina/machina.sock`. */
+  /**
+   * The daemon's socket; default `$MACHINA_SOCKET`, else `/run/machina/machina.sock`.
+   * With `ssh`, the socket on the daemon's host (default `/run/machina/machina.sock`).
+   */
   socket?: string;
+  /**
+   * Reach a daemon on another host through OpenSSH: the system's `ssh` forwards
+   * a socket in a private directory of this process to the daemon's socket
+   * there, for as long as the client is open (docs/REMOTE.md). The daemon sees
+   * `ssh.user` as its peer; `trustedSocketOwner` does not apply (the local end
+   * is a socket in a directory only this user can enter). The tunnel's end is
+   * a `ConnectionError`.
+   */
+  ssh?: SshOptions;
   /** The file holding the secret; default `$MACHINA_SECRET_FILE`, else `/etc/machina/secret`. Ignored when `secret` is given. */
   secretFile?: string;
   /** The secret itself: base64 text (as in the secret file) or the 32 raw bytes. */
@@ -120,12 +133,16 @@ export class MachinaClient {
   readonly #server: ServerInfo;
   readonly #connection: Connection;
   readonly #callTimeoutMs: number;
+  readonly #tunnel: SshTunnel | undefined;
 
   /** @internal Use {@link connect}. */
-  constructor(connection: Connection, server: ServerInfo, callTimeoutMs: number) {
+  constructor(connection: Connection, server: ServerInfo, callTimeoutMs: number, tunnel?: SshTunnel) {
     this.#connection = connection;
     this.#server = server;
     this.#callTimeoutMs = callTimeoutMs;
+    this.#tunnel = tunnel;
+    // The tunnel serves this connection only: it ends with it, whoever ends it.
+    if (tunnel) void connection.whenClosed.then(() => tunnel.close());
     const namespaces = new Map<string, Record<string, unknown>>();
     for (const name of METHOD_NAMES) {
       const dot = name.indexOf(".");
@@ -176,8 +193,9 @@ export class MachinaClient {
   }
 
   /** Ends the session. Calls still pending are rejected with `ConnectionError`; unsaved changes are dropped by the daemon. */
-  close(): Promise<void> {
-    return this.#connection.close();
+  async close(): Promise<void> {
+    await this.#connection.close();
+    await this.#tunnel?.close();
   }
 }
 
@@ -189,42 +207,54 @@ export class MachinaClient {
  * daemon sent (e.g. `PolicyDeniedError` for a peer it does not allow).
  */
 export async function connect(options: ConnectOptions = {}): Promise<MachinaClient> {
-  const socketPath = options.socket ?? defaultSocketPath();
-  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const source: SecretSource =
     options.secret !== undefined ? { secret: options.secret } : { secretFile: options.secretFile ?? defaultSecretFile() };
   const busyDeadline = Date.now() + Math.max(0, options.waitIfBusyMs ?? 0);
 
   const key = await loadKey(source);
+  let tunnel: SshTunnel | undefined;
   try {
+    // Opened after the key is read, so that a missing secret costs no login on the daemon's host.
+    if (options.ssh) tunnel = await SshTunnel.open(options.ssh, options.socket ?? DEFAULT_SOCKET);
+    const socketPath = tunnel ? tunnel.socketPath : (options.socket ?? defaultSocketPath());
     const trusted = options.trustedSocketOwner === undefined ? DEFAULT_TRUSTED_SOCKET_OWNER : options.trustedSocketOwner;
     for (let attempt = 0; ; attempt++) {
-      if (trusted !== null) await checkSocketOwner(socketPath, trusted);
+      if (tunnel) tunnel.checkLocalSocket();
+      else if (trusted !== null) await checkSocketOwner(socketPath, trusted);
       try {
-        return await connectOnce(socketPath, key, connectTimeoutMs, options);
+        return await connectOnce(socketPath, key, options, tunnel);
       } catch (error) {
         if (!(error instanceof BusyError) || Date.now() >= busyDeadline) throw error;
         await new Promise((r) => setTimeout(r, Math.min(200, 20 * 2 ** attempt)));
       }
     }
+  } catch (error) {
+    await tunnel?.close();
+    throw error;
   } finally {
     key.fill(0);
   }
 }
 
 /** One connection attempt: open the socket and run the handshake within the connect timeout. */
-async function connectOnce(socketPath: string, key: Uint8Array, connectTimeoutMs: number, options: ConnectOptions): Promise<MachinaClient> {
+async function connectOnce(socketPath: string, key: Uint8Array, options: ConnectOptions, tunnel: SshTunnel | undefined): Promise<MachinaClient> {
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const label = tunnel ? tunnel.label : socketPath;
   const deadline = Date.now() + connectTimeoutMs;
   const remaining = (): number => Math.max(1, deadline - Date.now());
+  tunnel?.markOutput();
   const socket = await openSocket(socketPath, AbortSignal.timeout(remaining()));
-  const connection = new Connection(socket, socketPath, { maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
+  const connection = new Connection(socket, label, {
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    ...(tunnel ? { explainClose: () => tunnel.explainClose() } : {}),
+  });
   try {
     const server = await authenticate(connection, key, remaining);
-    return new MachinaClient(connection, server, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    return new MachinaClient(connection, server, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, tunnel);
   } catch (error) {
     await connection.close();
     if (error instanceof TimeoutError) {
-      throw new ConnectionError(`${socketPath} did not complete the handshake within ${connectTimeoutMs} ms`);
+      throw new ConnectionError(`${label} did not complete the handshake within ${connectTimeoutMs} ms`);
     }
     throw error;
   }

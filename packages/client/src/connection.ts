@@ -121,31 +121,42 @@ export class Connection {
   private nextId = 1;
   /** Why the connection is closed; set once, by the first cause. */
   private closeReason: MachinaError | undefined;
-  private readonly closedPromise: Promise<void>;
+  /** Set while `explainClose` finds out why the peer went away (the reason is not known yet). */
+  private explaining: Promise<void> | undefined;
+  private readonly explainClose: (() => Promise<string | undefined>) | undefined;
+  /** Resolves once the socket is closed. */
+  readonly whenClosed: Promise<void>;
 
+  /**
+   * `explainClose`, when given, is asked why the connection ended when the
+   * peer closes or breaks it, and its answer (if any) becomes the error's
+   * message: the socket is an ssh tunnel's, whose end may be the tunnel's
+   * rather than the daemon's.
+   */
   constructor(
     private readonly socket: net.Socket,
     readonly label: string,
-    options: { maxLineBytes?: number } = {},
+    options: { maxLineBytes?: number; explainClose?: () => Promise<string | undefined> } = {},
   ) {
     this.decoder = new LineDecoder(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
-    this.closedPromise = new Promise((resolve) => socket.once("close", () => resolve()));
+    this.explainClose = options.explainClose;
+    this.whenClosed = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (error: NodeJS.ErrnoException) => {
-      this.fail(new ConnectionError(`connection to ${label} failed: ${error.code ?? error.message}`, { cause: error }));
+      this.peerGone(`connection to ${label} failed: ${error.code ?? error.message}`, error);
     });
     socket.on("close", () => {
-      this.fail(new ConnectionError(`connection to ${label} closed`));
+      this.peerGone(`connection to ${label} closed`);
     });
     socket.on("end", () => {
-      this.fail(new ConnectionError(`connection to ${label} closed by the daemon`));
+      this.peerGone(`connection to ${label} closed by the daemon`);
       socket.destroy();
     });
   }
 
   /** True once the connection can no longer carry calls. */
   get closed(): boolean {
-    return this.closeReason !== undefined;
+    return this.closeReason !== undefined || this.explaining !== undefined;
   }
 
   /** Why the connection closed, when it has. */
@@ -161,6 +172,7 @@ export class Connection {
   /** Sends a request and resolves with its result, or rejects with a {@link MachinaError}. */
   request(method: string, params: unknown, options: RequestOptions = {}): Promise<unknown> {
     if (this.closeReason) return Promise.reject(this.closeReason);
+    if (this.explaining) return this.explaining.then(() => Promise.reject(this.closeReason));
     const { signal, timeoutMs } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const id = this.nextId++;
@@ -200,7 +212,18 @@ export class Connection {
   async close(): Promise<void> {
     this.fail(new ConnectionError(`connection to ${this.label} closed by the client`));
     this.socket.destroy();
-    await this.closedPromise;
+    await this.whenClosed;
+  }
+
+  /** The socket ended, broke or closed: fails the connection, with `explainClose`'s reason when it has one. */
+  private peerGone(message: string, cause?: unknown): void {
+    if (this.closeReason || this.explaining) return;
+    const explain = this.explainClose;
+    if (!explain) return this.fail(new ConnectionError(message, { cause }));
+    this.explaining = explain().then(
+      (why) => this.fail(new ConnectionError(why ?? message, { cause })),
+      () => this.fail(new ConnectionError(message, { cause })),
+    );
   }
 
   /** Marks the connection closed and rejects every pending call with `reason`. Idempotent. */

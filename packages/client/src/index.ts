@@ -47,6 +47,7 @@ export {
   type MachinaErrorData,
 } from "./errors.js";
 export { checkSocketOwner } from "./socket-owner.js";
+export { DEFAULT_SSH_READY_TIMEOUT_MS, type SshOptions } from "./ssh-tunnel.js";
 export { loadKey, type SecretSource } from "./secret.js";
 /** Re-exported from @machina/protocol so callers need not depend on it for types. */
 export type {

@@ -38,6 +38,12 @@ export interface DaemonOptions {
   noAuditLog?: boolean;
   /** Extra environment variables (on top of the cleaned test environment). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * A command machinad runs through (argv prefix), which must exec it in its
+   * own place so that signals reach the daemon: IsolatedRoot.mountsOnly(), for
+   * a daemon that must see users made in an isolated root.
+   */
+  through?: string[];
 }
 
 export class DaemonProcess {
@@ -130,7 +136,8 @@ export function daemonArgs(sandbox: Sandbox, options: DaemonOptions = {}): strin
 /** Spawns machinad without waiting for anything. */
 export function spawnDaemon(sandbox: Sandbox, options: DaemonOptions = {}): DaemonProcess {
   const argv = daemonArgs(sandbox, options);
-  const child = spawn(process.execPath, [options.program ?? MACHINAD, ...argv], {
+  const [file, ...prefix] = [...(options.through ?? []), process.execPath];
+  const child = spawn(file, [...prefix, options.program ?? MACHINAD, ...argv], {
     stdio: ["ignore", "pipe", "pipe"],
     env: cleanEnv(options.env),
   });

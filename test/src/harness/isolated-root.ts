@@ -79,6 +79,28 @@ export class IsolatedRoot {
     return runCommand("nsenter", [`--target=${this.pid}`, "--mount", "--pid", "--", "/bin/sh", "-c", 'cd "$0" && exec "$@"', cwd, file, ...args], options);
   }
 
+  /**
+   * The argv prefix that runs a program in the namespace's mounts only — its
+   * /etc (users made there), the host's PID namespace: nsenter enters the
+   * mount namespace and execs the program itself, so the child's pid is the
+   * program's and signals reach it (DaemonOptions.through).
+   */
+  mountsOnly(): string[] {
+    return ["nsenter", `--target=${this.pid}`, "--mount", "--"];
+  }
+
+  /**
+   * Starts a long-running program inside the namespace (mounts and PID
+   * namespace), without waiting: the ChildProcess is nsenter's, which does not
+   * pass signals on; the program ends when the namespace is closed.
+   */
+  spawn(file: string, args: string[]): ChildProcess {
+    return spawn("nsenter", [`--target=${this.pid}`, "--mount", "--pid", "--", file, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: SYSTEM_PATH, LANG: "C.UTF-8" },
+    });
+  }
+
   /** Whether the process with pid `nsPid` (as the namespace numbers it) exists and is not a zombie. */
   alive(nsPid: number): boolean {
     let stat: string;
