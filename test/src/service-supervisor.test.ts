@@ -36,7 +36,13 @@ before(async () => {
   sv = await Supervisord.start((s) => {
     // spawnfail's log directory must exist when supervisord reads its configuration; a test removes it.
     fs.mkdirSync(path.join(s.dir, "gone"));
+    // Says three lines at start, then one for each SIGHUP (unbuffered: each reaches its log at once).
+    fs.writeFileSync(
+      path.join(s.dir, "printer.py"),
+      'import signal, time\ncount = 0\ndef hup(sig, frame):\n    global count\n    count += 1\n    print(f"got HUP {count}", flush=True)\nsignal.signal(signal.SIGHUP, hup)\nfor i in (1, 2, 3):\n    print(f"hello {i} \u00e9t\u00e9", flush=True)\nwhile True:\n    time.sleep(3600)\n',
+    );
     return {
+      printer: { command: `/usr/bin/python3 -u ${path.join(s.dir, "printer.py")}`, settings: { startsecs: 1, environment: 'PYTHONIOENCODING="utf-8"' } },
       uwsgi_example: { command: s.recorder("uwsgi_example"), settings: { startsecs: 1, stopwaitsecs: 5 } },
       other: { command: s.recorder("other"), settings: { startsecs: 1 } },
       usr2: { command: s.recorder("usr2"), settings: { startsecs: 1 } },
@@ -362,6 +368,71 @@ describe("credentials", () => {
         sandbox.cleanup();
       }
     }
+  });
+});
+
+describe("log and boot: the program's stdout log through supervisord; autostart stays supervisord's", () => {
+  const POLICY = `version = 1
+[clients]
+users = ["root"]
+groups = []
+
+[[service]]
+name = "printer"
+backend = "supervisor"
+actions = ["status", "reload", "log", "enable", "disable"]
+
+[[service]]
+name = "other"
+backend = "supervisor"
+actions = ["status", "reload"]
+`;
+  let sandbox: Sandbox;
+  before(async () => ({ sandbox } = await daemonFor(POLICY)));
+
+  test("service.log: the last lines, then only what came after the cursor; a program without log is refused", async () => {
+    await withClient(sandbox, async (m) => {
+      const first = await waitFor(async () => {
+        const r = await m.service.log({ name: "printer" });
+        return r.lines.length === 3 ? r : undefined;
+      }, "the printer's three lines");
+      assert.deepEqual(first.lines.map((l) => l.message), ["hello 1 été", "hello 2 été", "hello 3 été"]);
+      assert.equal(first.source, "supervisord: the program's stdout log");
+      assert.doesNotMatch(JSON.stringify(first), /\/tmp\//, "no path of supervisord's");
+      const two = await m.service.log({ name: "printer", lines: 2 });
+      assert.deepEqual(two.lines.map((l) => l.message), ["hello 2 été", "hello 3 été"]);
+
+      const nothingNew = await m.service.log({ name: "printer", cursor: first.cursor! });
+      assert.deepEqual([nothingNew.lines, nothingNew.more, nothingNew.cursor], [[], false, first.cursor]);
+      await m.service.reload({ name: "printer" });
+      await m.service.reload({ name: "printer" });
+      const after = await waitFor(async () => {
+        const r = await m.service.log({ name: "printer", cursor: first.cursor! });
+        return r.lines.length === 2 ? r : undefined;
+      }, "the two HUP lines");
+      assert.deepEqual(after.lines.map((l) => l.message), ["got HUP 1", "got HUP 2"]);
+      const oneAtATime = await m.service.log({ name: "printer", cursor: first.cursor!, lines: 1 });
+      assert.deepEqual([oneAtATime.lines.map((l) => l.message), oneAtATime.more], [["got HUP 1"], true]);
+
+      for (const cursor of ["s1.-1", "j1.s=1", "s1.1e3", "--help", "s1.99999999999999999"]) {
+        const e = await rejectsWithKind(m.service.log({ name: "printer", cursor }), "invalid-params");
+        assert.equal(e.data.param, "/cursor", cursor);
+      }
+      await rejectsWithKind(m.service.log({ name: "other" }), "policy-denied");
+      await rejectsWithKind(m.service.log({ name: "uwsgi_example" }), "policy-denied");
+    });
+  });
+
+  test("enable and disable are refused with supervisord's reason, and the program is untouched", async () => {
+    await withClient(sandbox, async (m) => {
+      const before = await sv.snapshot();
+      for (const call of [() => m.service.enable({ name: "printer" }), () => m.service.disable({ name: "printer" })]) {
+        const e = await rejectsWithKind(call(), "backend-failed");
+        assert.match(e.message, /autostart/);
+        assert.equal(e.data.backend, "supervisor");
+      }
+      assert.deepEqual(await sv.snapshot(), before);
+    });
   });
 });
 

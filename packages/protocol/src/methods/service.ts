@@ -276,8 +276,8 @@ export type ServiceLogLine = Static<typeof ServiceLogLine>;
 /** A position in a service's log, as `service.log` answered it; opaque. */
 export const ServiceLogCursor = Type.String({
   description:
-    "Where the previous `service.log` answer ended, exactly as it was answered (opaque: a journal cursor, or a " +
-    "log file's identity and offset). A cursor that is not one `service.log` made for this kind of log is " +
+    "Where the previous `service.log` answer ended, exactly as it was answered (opaque: a journal cursor, a " +
+    "log file's identity and offset, or an offset in a supervisord program's log). A cursor that is not one `service.log` made for this kind of log is " +
     "`invalid-params`.",
   minLength: 1,
   maxLength: 512,
@@ -290,7 +290,9 @@ export const serviceLog = defineMethod({
     "Needs `log` in the policy's actions for the service. Where the log is: the file the first `[[service]]` " +
     "entry that allows `log` on the service names (`log = \"/var/log/nginx/error.log\"`, below the daemon's " +
     "`--root`), whatever the backend; else the backend's own log — systemd: the journal of the unit " +
-    "(`journalctl --unit=UNIT`, which also holds systemd's messages about it); init scripts keep none, so an " +
+    "(`journalctl --unit=UNIT`, which also holds systemd's messages about it); supervisord: the program's " +
+    "stdout log (with `redirect_stderr`, its stderr too), read through supervisord's tailProcessStdoutLog and " +
+    "readProcessStdoutLog, whole lines only; init scripts keep none, so an " +
     "entry without `log = …` is `policy-denied`. Without `cursor`: the last `lines` lines. With the `cursor` a " +
     "previous answer gave: the lines logged after it, oldest first, at most `lines` (`more` says whether there " +
     "are others after those: call again with the new cursor). At most 1000 lines and 256 KiB (the lines' JSON) " +
@@ -316,7 +318,7 @@ export const serviceLog = defineMethod({
     {
       name: Type.String({ description: "The service's canonical name." }),
       source: Type.String({
-        description: "Where the lines come from: `journal` (systemd's, for the unit), or the log file's path as the policy names it (`/var/log/nginx/error.log`).",
+        description: "Where the lines come from: `journal` (systemd's, for the unit), `supervisord: the program's stdout log`, or the log file's path as the policy names it (`/var/log/nginx/error.log`).",
       }),
       lines: Type.Array(ServiceLogLine, { description: "Oldest first." }),
       cursor: Type.Optional(Type.String({ description: "Give it back as `cursor` to read what is logged after these lines; absent when the log has no lines yet." })),

@@ -14,8 +14,9 @@
 import type { ServiceState, ServiceStatus } from "@machina/protocol";
 import { Fault, NotFoundFault } from "../faults.js";
 import type { Logger } from "../logger.js";
-import type { ChangeOptions, ServiceBackend, ServiceChange } from "./service-backend.js";
+import type { ChangeOptions, LogExcerpt, LogRequest, ServiceBackend, ServiceChange } from "./service-backend.js";
 import { DEFAULT_RELOAD_SIGNAL } from "./service-entry-options.js";
+import { readSupervisorLog } from "./supervisor-log.js";
 import { supervisorProcessName } from "./supervisor-name.js";
 import { SupervisorRpc, SupervisorUnavailable, type SupervisorRpcOptions } from "./supervisor-rpc.js";
 import { isStruct, XmlRpcFault, XmlRpcFormatError, type XmlRpcStruct, type XmlRpcValue } from "./supervisor-xmlrpc.js";
@@ -110,6 +111,33 @@ export class SupervisorBackend implements ServiceBackend {
       if (supervisorProcessName(namespec) === namespec) names.add(namespec);
     }
     return [...names].sort();
+  }
+
+  /** The program's stdout log, through supervisord (supervisor-log.ts). */
+  log(name: string, request: LogRequest): Promise<LogExcerpt> {
+    const process = this.checked(name);
+    return readSupervisorLog(process, request, async (method, params) => {
+      try {
+        return await this.rpc.call(method, params);
+      } catch (e) {
+        // NO_FILE here: the program logs nowhere (stdout_logfile = NONE), not a missing command.
+        if (e instanceof XmlRpcFault && SUPERVISOR_FAULTS[e.faultCode] === "NO_FILE") {
+          this.options.logger.warn(`supervisor log ${name}: ${method} failed: ${e.faultCode} ${e.faultString}`);
+          throw new Fault("backend-failed", `${name} log: supervisord keeps no stdout log of it (its stdout_logfile is NONE)`, { backend: "supervisor", retryable: false, detail: "NO_FILE" });
+        }
+        throw this.fault(e, name, "log", method);
+      }
+    });
+  }
+
+  /** supervisord starts a program at boot when its configuration says `autostart`: machina does not edit that. */
+  setEnabled(name: string, enabled: boolean): Promise<ServiceStatus> {
+    return Promise.reject(
+      new Fault("backend-failed", `${name} ${enabled ? "enable" : "disable"}: supervisord starts a program at boot when its configuration says autostart=true; machina does not change it`, {
+        backend: "supervisor",
+        retryable: false,
+      }),
+    );
   }
 
   close(): void {}
