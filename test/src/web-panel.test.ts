@@ -3,9 +3,12 @@
  * playwright-core): the panel runs as `nobody` and talks to the real machinad
  * on a sandbox root, which runs the demo's real LSB init scripts
  * (examples/demo/init.d) managing real processes. The tests log in, restart a
- * service and see its new pid, add a hosts entry through the diff preview and
- * find it on disk, meet the policy's refusals, and fail to log in with a wrong
- * password. Screenshots of every page go to test-results/screenshots/.
+ * service and see its new pid, read its log in the drawer (the lines its init
+ * script wrote, then only the newer ones), see a failed restart with the log's
+ * last lines, meet the boot toggle where the policy allows it, add a hosts
+ * entry through the diff preview and find it on disk, meet the policy's
+ * refusals, and fail to log in with a wrong password. Screenshots of every
+ * page go to test-results/screenshots/.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -26,7 +29,9 @@ const PASSWORD = "correct horse battery staple";
 /**
  * The panel's user may connect; /etc/hosts is editable, /etc/hostname is
  * read-only (so changing it is refused); demo-web may be restarted and
- * reloaded, demo-worker started, stopped and restarted but not reloaded.
+ * reloaded and its log read (the file its init script writes below the root),
+ * demo-worker started, stopped, restarted and enabled or disabled at boot, but
+ * not reloaded, and has no log.
  */
 const POLICY = `
 version = 1
@@ -45,11 +50,26 @@ lens = "Hostname"
 
 [[service]]
 name = "demo-web"
-actions = ["status", "restart", "reload"]
+actions = ["status", "restart", "reload", "log"]
+log = "/var/log/demo-web.log"
 
 [[service]]
 name = "demo-worker"
-actions = ["status", "start", "stop", "restart"]
+actions = ["status", "start", "stop", "restart", "enable", "disable"]
+`;
+
+/**
+ * The test's copy of demo-web can be made to fail to start (the shipped script
+ * cannot): while state/demo-web.broken exists, its start logs a configuration
+ * error — with markup in it, which the page must show as text — and fails.
+ */
+const BREAKABLE_START = `do_start() {
+	if [ -e "$STATE/$NAME.broken" ]; then
+		log "checking /etc/demo-web.conf"
+		log "/etc/demo-web.conf: line 3: <VirtualHost *:80> & friends are not allowed here"
+		echo "$NAME: not starting: the configuration is invalid" >&2
+		return 1
+	fi
 `;
 
 let sandbox: Sandbox;
@@ -62,6 +82,11 @@ let state: string;
 
 function initScript(name: string, action: string): string {
   return execFileSync(path.join(initd, name), [action], { encoding: "utf8", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C" } });
+}
+
+/** The lines of demo-web's log file, as its init script (and the tests) wrote them. */
+function logOnDisk(): string[] {
+  return sandbox.read("/var/log/demo-web.log").split("\n").slice(0, -1);
 }
 
 function pidOnDisk(name: string): number {
@@ -96,6 +121,12 @@ before(async () => {
     fs.copyFileSync(path.join(DEMO_INITD, name), path.join(initd, name));
     fs.chmodSync(path.join(initd, name), 0o755);
   }
+  const web = fs.readFileSync(path.join(initd, "demo-web"), "utf8");
+  assert.ok(web.includes("do_start() {\n"), "demo-web's script has a do_start() to make breakable");
+  fs.writeFileSync(path.join(initd, "demo-web"), web.replace("do_start() {\n", BREAKABLE_START));
+  // An rc2.d beside the init directory: the daemon can tell what starts at boot (demo-web does).
+  fs.mkdirSync(path.join(sandbox.dir, "rc2.d"));
+  fs.symlinkSync("../init.d/demo-web", path.join(sandbox.dir, "rc2.d", "S01demo-web"));
   initScript("demo-web", "start");
 
   daemon = await startDaemon(sandbox, { args: ["--group", "nogroup", "--service-backend", "initd", "--initd-dir", initd] });
@@ -187,9 +218,12 @@ test("logging in shows the services the policy names, with live status", async (
   assert.equal(await web.locator(".badge").innerText(), "active");
   assert.equal(await worker.locator(".badge").innerText(), "inactive");
   assert.match(await web.locator(".detail").innerText(), new RegExp(`pid ${pidOnDisk("demo-web")}\\b`));
-  // Buttons follow the policy: demo-web has no Start/Stop, demo-worker no Reload.
+  // Buttons follow the policy: demo-web has no Start/Stop (nor a boot toggle: it may
+  // not be enabled or disabled), demo-worker no Reload, and not started at boot, may be enabled.
   assert.deepEqual(await web.locator("button").allInnerTexts(), ["Restart", "Reload"]);
-  assert.deepEqual(await worker.locator("button").allInnerTexts(), ["Start", "Restart"]);
+  assert.deepEqual(await worker.locator("button").allInnerTexts(), ["Start", "Restart", "Enable at boot"]);
+  assert.equal(await web.locator(".boot").innerText(), "starts at boot");
+  assert.equal(await worker.locator(".boot").innerText(), "not started at boot");
   // No Packages page: this policy allows no package installs.
   assert.deepEqual(await page.locator(".topbar nav a").allInnerTexts(), ["Services", "Hosts", "Hostname"]);
   await browser.screenshot("services");
@@ -219,6 +253,123 @@ test("Restart gives the service a new process", async () => {
   assert.equal(await row.locator(".badge").innerText(), "active");
   assert.match(await row.locator(".detail").innerText(), new RegExp(`pid ${afterPid}\\b`));
   await browser.screenshot("services-restarted");
+});
+
+test("the log drawer shows the lines demo-web's init script wrote, then only the newer ones", async () => {
+  const { page } = browser;
+  await page.goto(`${base}services`);
+  const drawer = page.locator("details#log-demo-web");
+  assert.equal(await drawer.getAttribute("open"), null, "closed until asked");
+  await drawer.locator("summary").click();
+  assert.match(await drawer.locator("summary").innerText(), /\/var\/log\/demo-web\.log/);
+  const written = logOnDisk();
+  const shown = await drawer.locator(".log-line").allInnerTexts();
+  assert.deepEqual(shown, written.slice(-50), "the log file's last lines, as they are on disk");
+  assert.match(shown.at(-1)!, new RegExp(`^\\S+Z demo-web: started \\(pid ${pidOnDisk("demo-web")}\\)$`), "the script's own line for the process running now");
+  assert.ok(shown.some((l) => /demo-web: stopped for a restart$/.test(l)), shown.join("\n"));
+  await browser.screenshot("services-log");
+
+  // Logged behind the panel's back: a reload by the init script, then a line with markup in it.
+  initScript("demo-web", "reload");
+  fs.appendFileSync(sandbox.path("/var/log/demo-web.log"), '<b id="injected">not markup</b> & more\n');
+  const appended = logOnDisk().slice(written.length);
+  assert.equal(appended.length, 2);
+  assert.match(appended[0]!, /demo-web: configuration re-read \(pid \d+\)$/);
+  await submit(() => drawer.locator('a:has-text("Newer lines")').click());
+  const next = page.locator("details#log-demo-web");
+  assert.equal(await next.getAttribute("open"), "", "the link opens the drawer it came from");
+  assert.deepEqual(await next.locator(".log-line").allInnerTexts(), appended, "only the lines after the ones shown before");
+  assert.equal(await page.locator("#injected").count(), 0, "a log line is text, never markup");
+  assert.match(await next.innerText(), /2 lines logged since the last look/);
+  await browser.screenshot("services-log-newer");
+
+  // Nothing new since: said plainly.
+  await submit(() => next.locator('a:has-text("Newer lines")').click());
+  assert.equal(await page.locator("details#log-demo-web .log-line").count(), 0);
+  assert.match(await page.locator("details#log-demo-web").innerText(), /No new lines since the last look/);
+});
+
+test("a service the policy gives no log has no drawer; a bad log position gets a clear message", async () => {
+  const { page } = browser;
+  await page.goto(`${base}services`);
+  assert.equal(await page.locator('[data-log-for="demo-web"]').count(), 1);
+  assert.equal(await page.locator('[data-log-for="demo-worker"]').count(), 0);
+  assert.equal(await page.locator('tr[data-service="demo-worker"] details, tr[data-service="demo-worker"] + tr details').count(), 0);
+
+  // Asking for it anyway.
+  let res = await page.goto(`${base}services?log=demo-worker`);
+  assert.equal(res?.status(), 200);
+  assert.match(await flashText(), /No log of demo-worker to show/);
+  assert.equal(await page.locator('[data-log-for="demo-worker"]').count(), 0);
+
+  // Not a cursor's shape: the panel does not pass it on, and shows the last lines.
+  res = await page.goto(`${base}services?${new URLSearchParams({ log: "demo-web", after: "not a cursor" })}`);
+  assert.equal(res?.status(), 200);
+  const drawer = page.locator("details#log-demo-web");
+  assert.match(await drawer.locator(".flash-error").innerText(), /That link's log position is not valid/);
+  assert.deepEqual(await drawer.locator(".log-line").allInnerTexts(), logOnDisk().slice(-50));
+
+  // A cursor's shape, but not one the daemon made: the daemon refuses it, in plain words.
+  res = await page.goto(`${base}services?${new URLSearchParams({ log: "demo-web", after: "garbage" })}`);
+  assert.equal(res?.status(), 200);
+  const refusal = await page.locator("details#log-demo-web .flash-error").innerText();
+  assert.match(refusal, /Reading the log of demo-web: The daemon rejected the request/);
+  assert.match(refusal, /not a cursor of this service's log/);
+  assert.equal(await page.locator("details#log-demo-web .log-line").count(), 0);
+  await assertNoStackTrace();
+});
+
+test("a restart that fails shows the error with the last lines of the service's log", async () => {
+  const { page } = browser;
+  await page.goto(`${base}services`);
+  const broken = path.join(state, "demo-web.broken");
+  fs.writeFileSync(broken, "");
+  try {
+    await submit(() => page.locator('tr[data-service="demo-web"] button:has-text("Restart")').click());
+    const flash = page.locator(".flash-error");
+    assert.equal(await flash.count(), 1);
+    const text = await flash.innerText();
+    assert.match(text, /Restart demo-web: The system tool failed/);
+    assert.match(text, /not starting: the configuration is invalid/);
+    const lines = await flash.locator(".log-line").allInnerTexts();
+    assert.deepEqual(lines, logOnDisk().slice(-25), "the log's last 25 lines, as the script wrote them");
+    assert.match(lines.at(-2)!, /demo-web: \/etc\/demo-web\.conf: line 3: <VirtualHost \*:80> & friends are not allowed here$/);
+    assert.match(lines.at(-1)!, /demo-web: start failed$/);
+    await assertNoStackTrace();
+    assert.equal(await page.locator('tr[data-service="demo-web"] .badge').innerText(), "inactive");
+    await browser.screenshot("services-restart-failed");
+  } finally {
+    fs.rmSync(broken, { force: true });
+  }
+  await submit(() => page.locator('tr[data-service="demo-web"] button:has-text("Restart")').click());
+  assert.match(await flashText(), /Restarted demo-web: active/);
+  assert.equal(await page.locator(".flash .log-line").count(), 0);
+  assert.ok(alive(pidOnDisk("demo-web")));
+});
+
+test("the boot toggle posts like the other buttons, the daemon's refusal is shown, and it is hidden when the daemon cannot tell", async () => {
+  const { page } = browser;
+  const rc2 = path.join(sandbox.dir, "rc2.d");
+  await page.goto(`${base}services`);
+  await submit(() => page.locator('tr[data-service="demo-worker"] button:has-text("Enable at boot")').click());
+  // update-rc.d works on /etc/init.d only; this daemon's scripts are the sandbox's.
+  const text = await flashText();
+  assert.match(text, /Enable demo-worker at boot: The system tool failed/);
+  assert.match(text, /update-rc\.d works only on \/etc\/init\.d/);
+  await assertNoStackTrace();
+  assert.deepEqual(fs.readdirSync(rc2), ["S01demo-web"], "no link was made");
+  assert.equal(await page.locator('tr[data-service="demo-worker"] .boot').innerText(), "not started at boot");
+
+  // Without rc?.d beside the init directory the daemon cannot tell (no `enabled`): no toggle, no label.
+  fs.renameSync(rc2, `${rc2}.away`);
+  try {
+    await page.goto(`${base}services`);
+    const worker = page.locator('tr[data-service="demo-worker"]');
+    assert.deepEqual(await worker.locator("button").allInnerTexts(), ["Stop", "Restart"]);
+    assert.equal(await page.locator(".services .boot").count(), 0);
+  } finally {
+    fs.renameSync(`${rc2}.away`, rc2);
+  }
 });
 
 test("adding a hosts entry shows the diff first, then writes /etc/hosts", async () => {

@@ -1,6 +1,6 @@
 // The panel's only script (no inline scripts: the Content-Security-Policy forbids them).
 // Everything works without it; it adds live service status, the package progress bar,
-// and guards against double submits.
+// keeps an opened log drawer scrolled to its newest line, and guards against double submits.
 "use strict";
 
 function onReady(fn) {
@@ -67,9 +67,20 @@ function followJob(section) {
   void poll();
 }
 
+// A log drawer shows its newest lines last: scroll them into view when it opens.
+function scrollLogs(drawer) {
+  const show = () => {
+    if (!drawer.open) return;
+    for (const lines of drawer.querySelectorAll(".log-lines")) lines.scrollTop = lines.scrollHeight;
+  };
+  drawer.addEventListener("toggle", show);
+  show();
+}
+
 onReady(() => {
   const table = document.querySelector("table[data-live]");
   if (table) liveServices(table);
+  for (const drawer of document.querySelectorAll("details.log-drawer")) scrollLogs(drawer);
   const job = document.querySelector('section[data-job][data-done="no"]');
   if (job) followJob(job);
   for (const form of document.querySelectorAll("form")) {

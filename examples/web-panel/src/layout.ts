@@ -2,6 +2,7 @@
 import { html, type SafeHtml } from "./html.js";
 import type { FeatureSet } from "./features.js";
 import { availablePages } from "./features.js";
+import { logLinesView } from "./log-view.js";
 import type { Flash, Session } from "./sessions.js";
 
 export type PageName = "services" | "hosts" | "hostname" | "packages" | "confirm" | "login";
@@ -41,7 +42,9 @@ export function diffView(diffs: readonly { file: string; diff: string }[]): Safe
 export function flashView(flash: readonly Flash[]): SafeHtml {
   return html`${flash.map(
     (f) => html`<div class="flash flash-${f.type}" role="${f.type === "error" ? "alert" : "status"}">
-      <strong>${f.title}</strong>${f.detail ? html`<p>${f.detail}</p>` : ""}${f.diffs?.length ? diffView(f.diffs) : ""}
+      <strong>${f.title}</strong>${f.detail ? html`<p>${f.detail}</p>` : ""}${f.diffs?.length ? diffView(f.diffs) : ""}${
+        f.log?.length ? html`<p class="log-caption">The last lines of its log:</p>${logLinesView(f.log)}` : ""
+      }
     </div>`,
   )}`;
 }

@@ -9,6 +9,7 @@
 import { MachinaError } from "@machina/client";
 import type { Flash } from "./sessions.js";
 import { logError } from "./log.js";
+import { logLinesFrom } from "./log-view.js";
 
 const TITLES: Record<string, string> = {
   "policy-denied": "Refused by the policy",
@@ -26,10 +27,15 @@ const TITLES: Record<string, string> = {
   internal: "machinad failed internally (see its log)",
 };
 
-/** A flash message describing `error`; `what` says what was being attempted. */
+/**
+ * A flash message describing `error`; `what` says what was being attempted.
+ * A failed start, restart or reload of a service whose log the policy lets us
+ * read carries the log's last lines (`data.log`): they are shown with it.
+ */
 export function refusalFlash(what: string, error: unknown): Flash {
   if (error instanceof MachinaError) {
-    return { type: "error", title: `${what}: ${TITLES[error.kind] ?? `refused (${error.kind})`}`, detail: error.describe() };
+    const log = logLinesFrom(error.data["log"]);
+    return { type: "error", title: `${what}: ${TITLES[error.kind] ?? `refused (${error.kind})`}`, detail: error.describe(), ...(log ? { log } : {}) };
   }
   logError(`${what} failed`, error);
   return { type: "error", title: `${what}: the panel hit an unexpected error`, detail: "Details are in the panel's log." };

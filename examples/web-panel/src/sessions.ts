@@ -9,6 +9,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { AugeasChange } from "@machina/client";
+import type { ServiceLogLine } from "./service-calls.js";
 
 export const SESSION_COOKIE = "machina_panel";
 /** A session unused this long is forgotten. */
@@ -24,6 +25,8 @@ export interface Flash {
   readonly detail?: string;
   /** Unified diffs to show with the message (what a save changed). */
   readonly diffs?: readonly { file: string; diff: string }[];
+  /** The last lines of a service's log (what a failed start / restart / reload carries). */
+  readonly log?: readonly ServiceLogLine[];
 }
 
 /** A change previewed and waiting for the user's confirmation; applied exactly as previewed. */
