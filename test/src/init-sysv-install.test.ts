@@ -22,6 +22,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { setprivByNameArgv } from "./harness/as-user.js";
 import { describeRun, SYSTEM_PATH } from "./harness/command.js";
 import type { RunResult } from "./harness/daemon.js";
 import { IsolatedRoot, listHost, listingChanges, type HostListing } from "./harness/isolated-root.js";
@@ -68,7 +69,8 @@ function make(target: string): Promise<RunResult> {
 
 /** Runs the installed `machina` as USER (primary group GROUP), with an empty environment: default socket and secret. */
 function machinaAs(user: string, group: string, args: string[]): Promise<RunResult> {
-  return root.run("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "--reset-env", "/usr/local/bin/machina", ...args], { cwd: "/", env: {} });
+  const [setpriv, ...argv] = setprivByNameArgv(user, ["/usr/local/bin/machina", ...args], { group, resetEnv: true });
+  return root.run(setpriv!, argv, { cwd: "/", env: {} });
 }
 
 /** The daemon's pid, as the namespace numbers it (so: alive() below, not process.kill). */
