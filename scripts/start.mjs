@@ -143,7 +143,8 @@ function stop(status = 0) {
   if (daemonExited) process.exit(status);
 }
 process.on("SIGINT", () => {
-  console.log("\nstopping machinad…");
+  // Ctrl-C reaches npm too, which passes it on: say it once.
+  if (!stopping) console.log("\nstopping machinad…");
   stop(0);
 });
 process.on("SIGTERM", () => stop(0));
