@@ -26,6 +26,7 @@ const REQUIREMENTS = [
   { pkg: "debootstrap", for: "test", present: () => have("debootstrap", ["--version"]) }, // builds that container's Debian tree (cached)
   { pkg: "debhelper", for: "test", present: () => fs.existsSync("/usr/bin/dh") && have("dpkg-buildpackage", ["--version"]) }, // dpkg-buildpackage of debian/ (with dpkg-dev)
   { pkg: "lintian", for: "test", present: () => have("lintian", ["--version"]) }, // the package's lintian check
+  { pkg: "logrotate", for: "test", present: () => have("logrotate", ["--version"]) }, // rotating the logs of a running daemon (/etc/logrotate.d/machina)
 ];
 
 const purpose = process.argv.includes("--for") ? process.argv[process.argv.indexOf("--for") + 1] : "run";
