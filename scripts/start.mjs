@@ -109,6 +109,13 @@ if (isRoot) {
 const panelCopy = path.join(runtime, "web-panel");
 fs.rmSync(panelCopy, { recursive: true, force: true });
 for (const part of ["bundle", "public"]) fs.cpSync(path.join(panelSource, part), path.join(panelCopy, part), { recursive: true });
+// Readable by the panel's user whatever the checkout's modes are (a clone made with umask 077).
+(function readable(p) {
+  if (fs.statSync(p).isDirectory()) {
+    fs.chmodSync(p, 0o755);
+    for (const e of fs.readdirSync(p)) readable(path.join(p, e));
+  } else fs.chmodSync(p, 0o644);
+})(panelCopy);
 const panelEntry = path.join(panelCopy, "bundle", "web-panel.mjs");
 
 // The demo's init scripts go to .demo/init.d (root-owned, as machinad requires), their
