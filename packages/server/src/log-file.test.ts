@@ -2,11 +2,18 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { openLogFile } from "#src/log-file.js";
 
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "machina-log-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "machina-log-"));
+  dirs.push(dir);
+  return dir;
 }
 
 test("lines are appended, to a file created 0600; an existing file is appended to, not truncated", () => {
