@@ -252,6 +252,6 @@ console.log(`── now try it yourself, in another terminal ──
   npx machina set /files/etc/hostname/hostname demo-box     # writes ${rel(path.join(root, "etc", "hostname"))}
   npx machina set /files/etc/ssh/sshd_config/Port 2222      # refused: the policy does not allow it
   npx machina discover                                     # what the policy allows, as OpenRPC
-  npx machinad policy explain ${rel(policy)} --root ${rel(root)}   # the same, in plain words
+  npx machinad policy explain ${rel(policy)} --root ${rel(root)}   # the policy, in plain words
 Ctrl-C stops the daemon.`);
 if (exitAfterExample) stop(0);
