@@ -17,6 +17,7 @@ LIBDIR ?= $(PREFIX)/lib/machina
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 INITDIR ?= $(SYSCONFDIR)/init.d
 DEFAULTDIR ?= $(SYSCONFDIR)/default
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 CONFDIR ?= $(SYSCONFDIR)/machina
 # The group of the web application that uses machinad: it owns the socket
 # (0660) and may read the secret (0640). Empty: root only.
@@ -28,7 +29,8 @@ DESTDIR ?=
 
 INSTALL ?= install
 SED_PATHS = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@NODE@|$(NODE)|g' \
-	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@GROUP@|$(GROUP)|g' -e 's|@LIBDIR@|$(LIBDIR)|g'
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@GROUP@|$(GROUP)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	-e 's|@INITDIR@|$(INITDIR)|g'
 
 # The bundles (scripts/bundle.mjs): each program is one file, which is what makes it start fast.
 SERVER_MAIN = $(LIBDIR)/node_modules/@machina/server/bundle/machinad.cjs
@@ -47,7 +49,8 @@ check-node:
 install: build
 	@case "$(NODE)" in /*) ;; *) echo "make: NODE must be an absolute path" >&2; exit 1 ;; esac
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
-		$(DESTDIR)$(INITDIR) $(DESTDIR)$(DEFAULTDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(CONFDIR)
+		$(DESTDIR)$(INITDIR) $(DESTDIR)$(DEFAULTDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(CONFDIR) \
+		$(DESTDIR)$(LOGROTATEDIR)
 	$(NODE) scripts/install-lib.mjs $(DESTDIR)$(LIBDIR)
 # Small wrappers rather than symlinks: they name node by its absolute path and
 # work from any directory, with any PATH. The daemon's stack traces (in its log)
@@ -60,6 +63,10 @@ install: build
 	$(SED_PATHS) init/machina.socket > $(DESTDIR)$(SYSTEMDUNITDIR)/machina.socket
 	$(SED_PATHS) init/machina.service > $(DESTDIR)$(SYSTEMDUNITDIR)/machina.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/machina.socket $(DESTDIR)$(SYSTEMDUNITDIR)/machina.service
+# Rotation of /var/log/machina/*.log (the init script's logs); replaced by each install, like the
+# init script it calls. (The Debian package gets it from here too: no debian/machina.logrotate.)
+	$(SED_PATHS) init/machina.logrotate > $(DESTDIR)$(LOGROTATEDIR)/machina
+	chmod 0644 $(DESTDIR)$(LOGROTATEDIR)/machina
 # Configuration the administrator may have edited is never overwritten.
 	@if [ -e $(DESTDIR)$(DEFAULTDIR)/machina ]; then \
 		echo "make: keeping the existing $(DESTDIR)$(DEFAULTDIR)/machina"; \
@@ -87,7 +94,7 @@ install: build
 uninstall:
 	rm -rf $(DESTDIR)$(LIBDIR)
 	rm -f $(DESTDIR)$(SBINDIR)/machinad $(DESTDIR)$(BINDIR)/machina
-	rm -f $(DESTDIR)$(INITDIR)/machina $(DESTDIR)$(DEFAULTDIR)/machina
+	rm -f $(DESTDIR)$(INITDIR)/machina $(DESTDIR)$(DEFAULTDIR)/machina $(DESTDIR)$(LOGROTATEDIR)/machina
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/machina.socket $(DESTDIR)$(SYSTEMDUNITDIR)/machina.service
 	@if [ -e $(DESTDIR)$(CONFDIR)/policy.toml ] || [ -e $(DESTDIR)$(CONFDIR)/secret ]; then \
 		echo "make: kept $(DESTDIR)$(CONFDIR) (the policy and the secret are yours to remove)"; \

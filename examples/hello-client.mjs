@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // The smallest useful machina client: what a web panel does on one page load.
 // Reads the hostname and the hosts table, then previews (without writing) an
-// added hosts entry, and shows a refusal. Run it against `npm start`'s daemon:
-//   MACHINA_SOCKET=.demo/run/machina.sock MACHINA_SECRET_FILE=.demo/secret node examples/hello-client.mjs
+// added hosts entry, and shows a refusal. `npm start` runs it; to run it again against that
+// daemon, in the checkout, with the `export MACHINA_SOCKET=… MACHINA_SECRET_FILE=…` npm start prints:
+//   node examples/hello-client.mjs
 import { connect, PolicyDeniedError } from "@machina/client";
 
-const m = await connect({
-  socket: process.env.MACHINA_SOCKET ?? ".demo/run/machina.sock",
-  secretFile: process.env.MACHINA_SECRET_FILE ?? ".demo/secret",
-});
+// The socket and the secret file: $MACHINA_SOCKET and $MACHINA_SECRET_FILE, else machinad's
+// defaults (/run/machina/machina.sock, /etc/machina/secret).
+const m = await connect();
 try {
   console.log(`connected to ${m.server.name}`);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds everything: the two native addons (only when their sources changed since `npm install`
-// built them) and the TypeScript (tsc -b).
+// Builds everything: the two native addons (only when their sources changed), the TypeScript
+// (tsc -b) and the bundles; then links the workspaces' bins (machina, machinad) into
+// node_modules/.bin, so that `npx machina …` and `npx machinad …` work in the checkout.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -56,3 +57,35 @@ for (const [outDir, srcDir] of OUTPUTS) if (fs.existsSync(path.join(repo, outDir
 
 // The shipped form: each program in a few files (scripts/bundle.mjs says why).
 execFileSync(process.execPath, [path.join(repo, "scripts", "bundle.mjs")], { cwd: repo, stdio: "inherit" });
+
+// npm links a workspace's bins into node_modules/.bin at install time only if their targets exist,
+// and ours are the bundles made just now: link them the way npm does (a relative symlink through
+// node_modules/<package>, the target made executable), replacing whatever is there.
+function linkWorkspaceBins() {
+  const binDir = path.join(repo, "node_modules", ".bin");
+  const { workspaces } = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8"));
+  for (const dir of workspaces) {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repo, dir, "package.json"), "utf8"));
+    const bins = typeof pkg.bin === "string" ? { [pkg.name.split("/").pop()]: pkg.bin } : (pkg.bin ?? {});
+    for (const [name, target] of Object.entries(bins)) {
+      const file = path.join(repo, dir, target);
+      if (!fs.existsSync(file)) throw new Error(`build: the bin ${name} of ${pkg.name} (${target}) was not built`);
+      fs.chmodSync(file, fs.statSync(file).mode | 0o111);
+      const link = path.join(binDir, name);
+      const wanted = path.relative(binDir, path.join(repo, "node_modules", pkg.name, target));
+      let current;
+      try {
+        current = fs.readlinkSync(link);
+      } catch {
+        current = undefined;
+      }
+      if (current === wanted) continue;
+      fs.mkdirSync(binDir, { recursive: true });
+      const tmp = `${link}.${process.pid}.tmp`;
+      fs.rmSync(tmp, { force: true });
+      fs.symlinkSync(wanted, tmp);
+      fs.renameSync(tmp, link);
+    }
+  }
+}
+linkWorkspaceBins();

@@ -11,6 +11,10 @@
 //   packages/client/bundle/machina.cjs    the client CLI (bin machina): loads machina.body.cjs
 //                                         with a V8 code cache (v8-cache.cjs, see codeCache)
 //   packages/client/bundle/client.js      the library (`import … from "@machina/client"`)
+//   examples/web-panel/bundle/web-panel.mjs   the example web panel with the library inside: one
+//                                         file (plus ../public) that a user who cannot read this
+//                                         checkout can be given (npm start and the tests stage a
+//                                         copy of it for the panel's unprivileged user)
 //
 // The three programs are CommonJS: node starts a CommonJS entry without its ES module loader,
 // ~20–35 ms sooner on the test machines, and each of them is a process start (the host is one
@@ -41,6 +45,17 @@ const BUNDLES = [
   // The CLI's code, run by machina.cjs with its V8 code cache (see codeCache below).
   { dir: "packages/client", entry: "dist/cli/main.js", out: "machina.body.cjs", external: [] },
   { dir: "packages/client", entry: "dist/index.js", out: "client.js", external: [] },
+  // The panel with @machina/client built in from the client's dist/ (its package export is
+  // client.js, a bundle already); __MACHINA_VERSION__ is then the client's. An .mjs, so that a
+  // copy without the panel's package.json beside it is still an ES module.
+  {
+    dir: "examples/web-panel",
+    entry: "dist/main.js",
+    out: "web-panel.mjs",
+    external: [],
+    packages: { "@machina/client": "packages/client/dist/index.js" },
+    versionOf: "packages/client",
+  },
 ];
 
 // An ES module's import.meta.url, for the code that finds files beside itself.
@@ -57,9 +72,17 @@ const splitPlugin = (split) => ({
   },
 });
 
-for (const { dir, entry, out, external, split } of BUNDLES) {
+/** Resolves the packages named in `packages` to the files they map to (paths from the repository). */
+const packagesPlugin = (packages) => ({
+  name: "machina-packages",
+  setup(b) {
+    b.onResolve({ filter: /^@machina\// }, (args) => (packages[args.path] ? { path: path.join(repo, packages[args.path]) } : undefined));
+  },
+});
+
+for (const { dir, entry, out, external, split, packages, versionOf } of BUNDLES) {
   const abs = path.join(repo, dir);
-  const { version } = JSON.parse(fs.readFileSync(path.join(abs, "package.json"), "utf8"));
+  const { version } = JSON.parse(fs.readFileSync(path.join(repo, versionOf ?? dir, "package.json"), "utf8"));
   const cjs = out.endsWith(".cjs");
   await build({
     entryPoints: [path.join(abs, entry)],
@@ -69,7 +92,7 @@ for (const { dir, entry, out, external, split } of BUNDLES) {
     platform: "node",
     target: "node18.20",
     external,
-    plugins: split ? [splitPlugin(split)] : [],
+    plugins: [...(split ? [splitPlugin(split)] : []), ...(packages ? [packagesPlugin(packages)] : [])],
     // In a CommonJS program, import() of what is left out becomes require(): no ES module loader.
     ...(cjs ? { supported: { "dynamic-import": false } } : {}),
     banner: { js: cjs ? CJS_BANNER : ESM_BANNER },

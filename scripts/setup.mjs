@@ -31,6 +31,7 @@ const REQUIREMENTS = [
   { pkg: "nginx", for: "test", present: () => fs.existsSync("/usr/sbin/nginx") }, // the configuration-test tests run their own nginx (nginx -t, reload)
   { pkg: "openssh-server", for: "test", present: () => fs.existsSync("/usr/sbin/sshd") }, // the remote panel's sshd (ssh-remote.test.ts)
   { pkg: "openssh-client", for: "test", present: () => fs.existsSync("/usr/bin/ssh") && fs.existsSync("/usr/bin/ssh-keygen") }, // its ssh and ssh-keygen
+  { pkg: "logrotate", for: "test", present: () => have("logrotate", ["--version"]) }, // rotating the logs of a running daemon (/etc/logrotate.d/machina)
 ];
 
 const purpose = process.argv.includes("--for") ? process.argv[process.argv.indexOf("--for") + 1] : "run";

@@ -33,7 +33,7 @@ import { flood, noKeyPeer, type HostilePeer, type RunAs } from "./harness/hostil
 import { RawConnection } from "./harness/raw-client.js";
 import { Sandbox } from "./harness/sandbox.js";
 import { waitFor } from "./harness/wait.js";
-import { NOBODY } from "./harness/web-panel.js";
+import { NOBODY } from "./harness/as-user.js";
 
 /** Connect + authenticate must take less than this at p99 during an attack. */
 const P99_LIMIT_MS = 1000;

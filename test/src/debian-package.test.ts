@@ -108,14 +108,15 @@ describe("the Debian package in a real systemd container", { skip }, () => {
     const field = async (name: string) => (await runCommand("dpkg-deb", ["--field", pkg.deb, name])).stdout.trim();
     assert.match(await field("Depends"), /(^|, )nodejs \(>= 18\.20\)(,|$)/);
     const contents = (await runCommand("dpkg-deb", ["--contents", pkg.deb])).stdout;
-    for (const file of ["./usr/sbin/machinad", "./usr/bin/machina", "./etc/init.d/machina", "./etc/default/machina", "./etc/machina/policy.toml", "./lib/systemd/system/machina.socket", "./lib/systemd/system/machina.service", "./usr/lib/machina/node_modules/@machina/server/bundle/machinad.cjs"]) {
+    for (const file of ["./usr/sbin/machinad", "./usr/bin/machina", "./etc/init.d/machina", "./etc/default/machina", "./etc/machina/policy.toml", "./etc/logrotate.d/machina", "./lib/systemd/system/machina.socket", "./lib/systemd/system/machina.service", "./usr/lib/machina/node_modules/@machina/server/bundle/machinad.cjs"]) {
       assert.ok(contents.includes(` ${file}\n`), `${file} in the package`);
     }
     // Never a secret in the package: it is made on the machine (postinst).
     assert.doesNotMatch(contents, /etc\/machina\/secret/);
     const control = fs.mkdtempSync(path.join(work, "control-"));
     await runCommand("dpkg-deb", ["--control", pkg.deb, control]);
-    assert.deepEqual(fs.readFileSync(path.join(control, "conffiles"), "utf8").trim().split("\n").sort(), ["/etc/default/machina", "/etc/init.d/machina", "/etc/machina/policy.toml"]);
+    // The logrotate file comes from make install, once (no debian/machina.logrotate), a conffile as every file in /etc.
+    assert.deepEqual(fs.readFileSync(path.join(control, "conffiles"), "utf8").trim().split("\n").sort(), ["/etc/default/machina", "/etc/init.d/machina", "/etc/logrotate.d/machina", "/etc/machina/policy.toml"]);
 
     const lintStarted = Date.now();
     const lint = await runCommand("lintian", ["--pedantic", "--fail-on", "error,warning,info,pedantic", pkg.deb], { env: { PATH: SYSTEM_PATH, LANG: "C.UTF-8", HOME: "/root" }, timeoutMs: 600_000 });
@@ -290,6 +291,45 @@ describe("the Debian package in a real systemd container", { skip }, () => {
     // As root outside the sandbox the same write works: it was the unit that refused it.
     await c().check(["touch", "/opt/machina-probe"]);
     for (const f of ["/etc/machina-probe", "/var/lib/machina-probe", "/opt/machina-probe"]) fs.rmSync(c().path(f));
+  });
+
+  test("logrotate's postrotate under systemd (/etc/init.d/machina rotate): a running machina.service reopens its audit log, a stopped one is left stopped", async () => {
+    // The packaged unit logs to the journal; an administrator's drop-in adds a file, which
+    // /etc/logrotate.d/machina then rotates (the container has no logrotate: its postrotate runs here).
+    const dropIn = "/etc/systemd/system/machina.service.d/audit-log.conf";
+    fs.mkdirSync(path.dirname(c().path(dropIn)), { recursive: true });
+    fs.writeFileSync(c().path(dropIn), "[Service]\nLogsDirectory=machina\nLogsDirectoryMode=0750\nExecStart=\nExecStart=/usr/sbin/machinad run --policy /etc/machina/policy.toml --audit-log /var/log/machina/audit.log\n");
+    await c().check(["systemctl", "daemon-reload"]);
+    await c().check(["systemctl", "restart", "machina.service"]);
+    const audit = c().path("/var/log/machina/audit.log");
+    const methods = (file: string) => fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { method: string }).method);
+    try {
+      const get = await panel(["get", "/files/etc/default/machina-demo/GREETING"]);
+      assert.equal(get.code, 0, describeRun(get));
+      await waitFor(() => fs.existsSync(audit) && methods(audit).includes("augeas.get"), "the get's audit line");
+      const pid = (await show("machina.service", ["MainPID"])).MainPID;
+      fs.renameSync(audit, `${audit}.1`);
+      const rotate = await c().exec(["/etc/init.d/machina", "rotate"]);
+      assert.equal(rotate.code, 0, describeRun(rotate));
+      assert.equal(rotate.stdout + rotate.stderr, "", "quiet, as a postrotate script must be");
+      await waitFor(() => fs.existsSync(audit), "machinad to open a new audit log");
+      const match = await panel(["match", "/files/etc/default/machina-demo/*"]);
+      assert.equal(match.code, 0, describeRun(match));
+      await waitFor(() => methods(audit).includes("augeas.match"), "the match's audit line in the new file");
+      assert.ok(!methods(`${audit}.1`).includes("augeas.match"), "nothing after the reopen in the moved file");
+      assert.ok(methods(`${audit}.1`).includes("augeas.get"));
+      assert.ok(!methods(audit).includes("augeas.get"));
+      assert.equal((await show("machina.service", ["MainPID"])).MainPID, pid, "reloaded, not restarted");
+
+      await c().check(["systemctl", "stop", "machina.service"]);
+      const idle = await c().exec(["/etc/init.d/machina", "rotate"]);
+      assert.equal(idle.code, 0, describeRun(idle));
+      assert.equal(idle.stdout + idle.stderr, "");
+      assert.equal((await show("machina.service", ["ActiveState"])).ActiveState, "inactive", "rotate does not start a stopped service");
+    } finally {
+      fs.rmSync(path.dirname(c().path(dropIn)), { recursive: true });
+      await c().check(["systemctl", "daemon-reload"]);
+    }
   });
 
   test("--exit-idle under socket activation: the service exits cleanly when idle, the socket stays, the next client starts it again", async () => {

@@ -8,9 +8,9 @@
  *   is served.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { afterEach, test } from "node:test";
+import { NOBODY, spawnNodeScriptAs } from "./harness/as-user.js";
 import { rejectsWithKind, withClient } from "./harness/clients.js";
 import { startDaemon, type DaemonProcess } from "./harness/daemon.js";
 import { rawSessionWhenFree } from "./harness/raw-client.js";
@@ -90,11 +90,11 @@ function connectAsNobody(socket: string): Promise<{ code: number | null; out: st
     setTimeout(() => { process.stdout.write(out); s.destroy(); }, 20000).unref();
   `;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-e", script], { uid: 65534, gid: 65534, stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
+    const child = spawnNodeScriptAs(NOBODY, script);
     let out = "";
     let err = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => (out += s));
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => (err += s));
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, out, err }));
   });

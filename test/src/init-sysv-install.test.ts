@@ -5,7 +5,8 @@
  * socket's group (a throwaway user and group made for the test), a refusal for
  * a user outside it, `restart`, `reload`, `stop`, `status` (3), no process,
  * socket or pid file left behind, then `make uninstall`: everything gone but
- * the policy and the secret.
+ * the policy and the secret. And the real `logrotate -f` with the installed
+ * /etc/logrotate.d/machina against the running daemon.
  *
  * All of it runs inside an isolated root (harness/isolated-root.ts): a mount
  * and PID namespace where /etc, /usr/local and /var/log are copy-on-write
@@ -21,7 +22,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
+import { setprivByNameArgv } from "./harness/as-user.js";
 import { describeRun, SYSTEM_PATH } from "./harness/command.js";
 import type { RunResult } from "./harness/daemon.js";
 import { IsolatedRoot, listHost, listingChanges, type HostListing } from "./harness/isolated-root.js";
@@ -36,6 +39,7 @@ const INSTALLED = [
   "/etc/default/machina",
   "/usr/local/lib/systemd/system/machina.socket",
   "/usr/local/lib/systemd/system/machina.service",
+  "/etc/logrotate.d/machina",
 ];
 const POLICY = "/etc/machina/policy.toml";
 const SECRET = "/etc/machina/secret";
@@ -68,7 +72,8 @@ function make(target: string): Promise<RunResult> {
 
 /** Runs the installed `machina` as USER (primary group GROUP), with an empty environment: default socket and secret. */
 function machinaAs(user: string, group: string, args: string[]): Promise<RunResult> {
-  return root.run("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "--reset-env", "/usr/local/bin/machina", ...args], { cwd: "/", env: {} });
+  const [setpriv, ...argv] = setprivByNameArgv(user, ["/usr/local/bin/machina", ...args], { group, resetEnv: true });
+  return root.run(setpriv!, argv, { cwd: "/", env: {} });
 }
 
 /** The daemon's pid, as the namespace numbers it (so: alive() below, not process.kill). */
@@ -192,6 +197,86 @@ test("start fails clearly, and leaves nothing running, when the policy is invali
   } finally {
     fs.writeFileSync(at(POLICY), saved);
   }
+  const uninstall = await make("uninstall");
+  assert.equal(uninstall.code, 0, describeRun(uninstall));
+});
+
+const LOG_DIR = "/var/log/machina";
+
+/** The lines of a log file in the namespace (a .gz one uncompressed); none when it does not exist. */
+function logLines(file: string): string[] {
+  if (!fs.existsSync(at(file))) return [];
+  const bytes = fs.readFileSync(at(file));
+  return (file.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8").split("\n").filter((l) => l !== "");
+}
+
+/** The audit log's methods in `file`, in order. */
+function auditedMethods(file: string): string[] {
+  return logLines(file).map((l) => (JSON.parse(l) as { method: string }).method);
+}
+
+test("logrotate -f with the installed /etc/logrotate.d/machina: machinad goes on in new files, the moved ones keep the older lines, none is lost", async () => {
+  const install = await make("install");
+  assert.equal(install.code, 0, describeRun(install));
+  const clean = await root.run("rm", ["-rf", LOG_DIR]);
+  assert.equal(clean.code, 0, describeRun(clean));
+  const start = await initScript("start");
+  assert.equal(start.code, 0, `start: ${describeRun(start)}`);
+  const pid = daemonPid();
+  // As cron runs it (its own state file, in the namespace's /run), then the next call once
+  // machinad says, in its new log, that it reopened its files.
+  const rotate = async (): Promise<void> => {
+    const r = await root.run("logrotate", ["--force", "--state", "/run/logrotate.status", "/etc/logrotate.d/machina"], { cwd: "/" });
+    assert.equal(r.code, 0, describeRun(r));
+    assert.equal(r.stdout + r.stderr, "", "logrotate and the postrotate script are quiet (cron would mail anything they print)");
+    await waitFor(() => logLines(`${LOG_DIR}/machinad.log`).some((l) => / info: policy reloaded from /.test(l)) || undefined, "machinad to reopen its log", () =>
+      fs.readdirSync(at(LOG_DIR)).join(" "),
+    );
+  };
+  const call = async (args: string[]): Promise<void> => {
+    const r = await machinaAs(USER, GROUP, args);
+    assert.equal(r.code, 0, describeRun(r));
+  };
+
+  await call(["get", "/files/etc/hostname/hostname"]); // augeas.get
+  await rotate();
+  await call(["match", "/files/etc/hostname/*"]); // augeas.match
+  await rotate();
+  await call(["discover"]); // rpc.discover
+
+  // Two rotations: the current files, .1 (delaycompress) and .2.gz, each with its own period.
+  const names = fs.readdirSync(at(LOG_DIR)).sort();
+  assert.deepEqual(names, ["audit.log", "audit.log.1", "audit.log.2.gz", "machinad.log", "machinad.log.1", "machinad.log.2.gz"]);
+  const periods = ["audit.log.2.gz", "audit.log.1", "audit.log"].map((f) => auditedMethods(`${LOG_DIR}/${f}`));
+  const calls = ["augeas.get", "augeas.match", "rpc.discover"];
+  periods.forEach((methods, i) => {
+    assert.deepEqual(
+      calls.filter((m) => methods.includes(m)),
+      [calls[i]],
+      `period ${i + 1} holds its call's audit lines and no other's: ${methods.join(", ")}`,
+    );
+  });
+  // Nothing lost, nothing twice: each session authenticated once, in the file of its period.
+  const logs = ["machinad.log.2.gz", "machinad.log.1", "machinad.log"].map((f) => logLines(`${LOG_DIR}/${f}`));
+  assert.ok(logs[0]!.some((l) => / info: listening on /.test(l)), "the start-up is in the oldest file");
+  const authenticated = logs.map((lines) => lines.filter((l) => / info: session \d+: connection from .* authenticated$/.test(l)).length);
+  assert.deepEqual(authenticated, [1, 1, 1], logs.map((l) => l.join("\n")).join("\n---\n"));
+  assert.deepEqual(
+    periods.map((methods) => methods.filter((m) => m === "session.authenticate").length),
+    [1, 1, 1],
+    "one handshake audited per period",
+  );
+  for (const f of ["audit.log", "machinad.log"]) assert.equal((fs.statSync(at(`${LOG_DIR}/${f}`)).mode & 0o777).toString(8), "600", `${f}, made again by machinad`);
+  // The same daemon all along: rotation signals it, it does not restart it.
+  assert.equal(daemonPid(), pid);
+  assert.ok(alive(pid));
+
+  // With machinad stopped there is nothing to reopen: rotating is still quiet and succeeds.
+  const stop = await initScript("stop");
+  assert.equal(stop.code, 0, describeRun(stop));
+  const idle = await root.run("logrotate", ["--force", "--state", "/run/logrotate.status", "/etc/logrotate.d/machina"], { cwd: "/" });
+  assert.equal(idle.code, 0, describeRun(idle));
+  assert.equal(idle.stdout + idle.stderr, "");
   const uninstall = await make("uninstall");
   assert.equal(uninstall.code, 0, describeRun(uninstall));
 });

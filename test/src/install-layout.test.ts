@@ -54,6 +54,7 @@ const LAYOUT: Array<[string, number | undefined]> = [
   ["usr/local/lib/systemd/system/machina.socket", 0o644],
   ["usr/local/lib/systemd/system/machina.service", 0o644],
   ["etc/machina/policy.toml", 0o644],
+  ["etc/logrotate.d/machina", 0o644],
 ];
 
 test("make install DESTDIR=… lays down the documented layout, and nothing of the build", async () => {
@@ -76,7 +77,7 @@ test("make install DESTDIR=… lays down the documented layout, and nothing of t
   }
   assert.deepEqual(lib.filter((f) => f.startsWith("@machina/") && TEST_FILE.test(f)), []);
   // Every placeholder is replaced, with the paths of this install.
-  for (const rel of ["etc/init.d/machina", "etc/default/machina", "usr/local/lib/systemd/system/machina.socket", "usr/local/lib/systemd/system/machina.service", "etc/machina/policy.toml"]) {
+  for (const rel of ["etc/init.d/machina", "etc/default/machina", "usr/local/lib/systemd/system/machina.socket", "usr/local/lib/systemd/system/machina.service", "etc/machina/policy.toml", "etc/logrotate.d/machina"]) {
     const text = fs.readFileSync(path.join(stage, rel), "utf8");
     assert.doesNotMatch(text, /@[A-Z]+@/, `${rel} has no @PLACEHOLDER@ left`);
   }
@@ -85,6 +86,15 @@ test("make install DESTDIR=… lays down the documented layout, and nothing of t
   assert.match(initScript, new RegExp(`^NODE=${process.execPath}$`, "m"));
   assert.match(fs.readFileSync(path.join(stage, "usr/local/lib/systemd/system/machina.socket"), "utf8"), /^SocketGroup=www-data$/m);
   assert.match(fs.readFileSync(path.join(stage, "usr/local/sbin/machinad"), "utf8"), /^exec ".*" --enable-source-maps "\/usr\/local\/lib\/machina\/node_modules\/@machina\/server\/bundle\/machinad\.cjs" "\$@"$/m);
+  // The logrotate file rotates what the init script writes and has it send SIGHUP; logrotate
+  // itself accepts it (--debug: parse and report, touch nothing).
+  const logrotate = fs.readFileSync(path.join(stage, "etc/logrotate.d/machina"), "utf8");
+  assert.match(logrotate, /^\/var\/log\/machina\/\*\.log \{$/m);
+  assert.match(logrotate, /^\s+\[ ! -x \/etc\/init\.d\/machina \] \|\| \/etc\/init\.d\/machina rotate$/m);
+  const parsed = await runCommand("logrotate", ["--debug", "--state", path.join(tmp, "logrotate.status"), path.join(stage, "etc/logrotate.d/machina")], { cwd: tmp });
+  assert.equal(parsed.code, 0, describeRun(parsed));
+  assert.match(parsed.stderr + parsed.stdout, /rotating pattern: \/var\/log\/machina\/\*\.log\s+weekly \(52 rotations\)/);
+  assert.doesNotMatch(parsed.stderr + parsed.stdout, /error/i);
 });
 
 test("the staged machinad runs from its own copy, outside the repository", async () => {

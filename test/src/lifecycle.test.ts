@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterEach, test } from "node:test";
 import { ConnectionError } from "@machina/client";
 import { assertServesNextClient, connectClient, rejectsWithKind, withClient } from "./harness/clients.js";
-import { MACHINAD, cleanEnv, daemonStartFailure, runMachinad, startDaemon, type DaemonProcess } from "./harness/daemon.js";
+import { MACHINAD, cleanEnv, daemonStartFailure, runMachinad, spawnDaemon, startDaemon, type DaemonProcess } from "./harness/daemon.js";
 import { INVALID_POLICY, STANDARD_POLICY } from "./harness/policies.js";
 import { RawConnection } from "./harness/raw-client.js";
 import { Sandbox } from "./harness/sandbox.js";
@@ -99,6 +99,39 @@ test("SIGHUP reopens the audit log, so a rotated log loses no line", async () =>
   assert.equal((fs.statSync(sb.auditLog).mode & 0o777).toString(8), "600");
   assert.ok(!fs.readFileSync(rotated, "utf8").includes('"augeas.match"'), "nothing after the reopen goes to the rotated file");
   assert.ok(fs.readFileSync(rotated, "utf8").includes('"augeas.get"'));
+});
+
+test("--log-file: the daemon logs there, not on stderr, and SIGHUP reopens it, so a rotated log loses no line", async () => {
+  const sb = sandbox();
+  const log = path.join(sb.dir, "machinad.log");
+  const d = spawnDaemon(sb, { args: ["--log-file", log] });
+  daemons.push(d);
+  const logText = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "");
+  await waitFor(() => / info: listening on /.test(logText()) && fs.existsSync(sb.socket), "machinad to listen (its log file says so)", () => `${logText()}\n${d.describe()}`);
+  assert.equal((fs.statSync(log).mode & 0o777).toString(8), "600");
+  await withClient(sb, async (m) => void (await m.augeas.get({ path: "/files/etc/hostname/hostname" })));
+  await waitFor(() => / info: session \d+: ended$/m.test(logText()) || undefined, "the session's last line", () => logText());
+  // What logrotate does: move the file away, then signal the daemon.
+  const rotated = `${log}.1`;
+  fs.renameSync(log, rotated);
+  const before = fs.readFileSync(rotated, "utf8");
+  d.signal("SIGHUP");
+  await waitFor(() => /policy reloaded from/.test(logText()) || undefined, "the reload's line in the new file", () => `${logText()}\n${d.describe()}`);
+  await withClient(sb, async (m) => void (await m.augeas.match({ path: "/files/etc/hostname/*" })));
+  d.signal("SIGTERM");
+  assert.deepEqual(await d.exited, { code: 0, signal: null }, d.describe());
+  assert.equal(fs.readFileSync(rotated, "utf8"), before, "nothing after the reopen goes to the rotated file");
+  assert.match(before, / info: listening on /);
+  assert.match(logText(), /^machinad\[\d+\] info: policy reloaded from /m);
+  assert.match(logText(), / info: stopped$/m, "the daemon's last line is in the new file");
+  assert.equal(d.stderr, "", "nothing on stderr");
+});
+
+test("--log-file naming a file that cannot be opened is a usage error (exit 2)", async () => {
+  const sb = sandbox();
+  const r = await daemonStartFailure(sb, { args: ["--log-file", path.join(sb.dir, "missing-dir", "machinad.log")] });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^machinad: cannot open the log file .*missing-dir\/machinad\.log: ENOENT$/m);
 });
 
 test("SIGHUP with a valid policy applies it to the next session", async () => {

@@ -10,16 +10,15 @@
  * files of interrupted saves are removed at start-up, and nothing else is.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import type { MachinaClient } from "@machina/client";
 import { assertServesNextClient, rejectsWithKind, withClient } from "./harness/clients.js";
 import { daemonSuite } from "./harness/daemon-suite.js";
-import { cleanEnv, startDaemon } from "./harness/daemon.js";
+import { startDaemon } from "./harness/daemon.js";
 import { Sandbox, fixtureText } from "./harness/sandbox.js";
-import { NOBODY } from "./harness/web-panel.js";
+import { NOBODY, spawnNodeScriptAs } from "./harness/as-user.js";
 
 const suite = daemonSuite();
 
@@ -138,12 +137,9 @@ test("a user who owns a policy file's directory cannot make root write through a
   fs.writeFileSync(precious, "root:$6$secret:19000:0:99999:7:::\n");
   fs.chmodSync(sb.dir, 0o755);
   fs.chownSync(sb.path("/etc"), NOBODY.uid, NOBODY.gid);
-  const swapper = spawn("setpriv", [`--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, "--clear-groups", "--", process.execPath, "-e", SWAPPER, sb.path("/etc/hostname"), precious, "3000"], {
-    env: cleanEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const swapper = spawnNodeScriptAs(NOBODY, SWAPPER, [sb.path("/etc/hostname"), precious, "3000"]);
   let swaps = "";
-  swapper.stdout.setEncoding("utf8").on("data", (s: string) => (swaps += s));
+  swapper.stdout!.setEncoding("utf8").on("data", (s: string) => (swaps += s));
   const exited = new Promise((resolve) => swapper.once("close", resolve));
   const kinds = new Map<string, number>();
   try {

@@ -12,7 +12,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { runCommand, SYSTEM_PATH } from "./harness/command.js";
+import { runAs, userWithId } from "./harness/as-user.js";
+import { SYSTEM_PATH } from "./harness/command.js";
 import { runMachinad, type RunResult } from "./harness/daemon.js";
 import { containerSkipReason } from "./harness/systemd-container.js";
 import { systemdContainerSuite } from "./harness/systemd-container-suite.js";
@@ -109,7 +110,7 @@ describe("the generated polkit rule, evaluated by a real polkitd", { skip }, () 
 
   test("a non-root client on the host, on the container's bus, is decided by the same rule", async () => {
     const hostCall = (uid: number, method: string, name: string) =>
-      runCommand("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--", "busctl", `--address=${suite.container.busAddress}`, "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", method, "ss", name, "replace"], {
+      runAs(userWithId(uid), ["busctl", `--address=${suite.container.busAddress}`, "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", method, "ss", name, "replace"], {
         env: { PATH: SYSTEM_PATH, LANG: "C.UTF-8" },
       });
     const before = await mainPid("example@0042.service");

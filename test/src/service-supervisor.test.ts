@@ -20,13 +20,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { rejectsWithKind, withClient } from "./harness/clients.js";
-import { describeRun, runCommand, SYSTEM_PATH } from "./harness/command.js";
-import { daemonStartFailure, MACHINA, startDaemon, type DaemonProcess, type RunResult } from "./harness/daemon.js";
+import { describeRun } from "./harness/command.js";
+import { daemonStartFailure, startDaemon, type DaemonProcess, type RunResult } from "./harness/daemon.js";
 import { InitScripts, processAlive } from "./harness/init-scripts.js";
 import { Sandbox } from "./harness/sandbox.js";
 import { Supervisord } from "./harness/supervisord.js";
 import { waitFor } from "./harness/wait.js";
-import { NOBODY } from "./harness/web-panel.js";
+import { NOBODY, runAs, stagedClientBundle } from "./harness/as-user.js";
 
 let sv: Supervisord;
 const initd = new InitScripts();
@@ -84,14 +84,11 @@ async function daemonFor(policy: string, extraArgs: string[] = [], authText?: st
   return { sandbox, daemon };
 }
 
-/** `machina ARGS…` as the web user (uid and gid nobody, no other groups), retried while the session slot is busy. */
+/** `machina ARGS…` as the web user (uid and gid nobody, no other groups, the CLI staged for it), retried while the session slot is busy. */
 async function asWebUser(sandbox: Sandbox, args: string[]): Promise<RunResult> {
+  const machina = path.join(stagedClientBundle(NOBODY), "machina.cjs");
   return waitFor(async () => {
-    const r = await runCommand(
-      "setpriv",
-      [`--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, "--clear-groups", "--", process.execPath, MACHINA, "--socket", sandbox.socket, "--secret-file", sandbox.secretFile, ...args],
-      { env: { PATH: SYSTEM_PATH, HOME: "/nonexistent", LANG: "C.UTF-8" } },
-    );
+    const r = await runAs(NOBODY, [process.execPath, machina, "--socket", sandbox.socket, "--secret-file", sandbox.secretFile, ...args], { env: { LANG: "C.UTF-8" } });
     return r.code === 3 && /^machina: busy/.test(r.stderr) ? undefined : r;
   }, "the daemon's session slot to be free");
 }

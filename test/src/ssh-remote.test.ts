@@ -19,7 +19,6 @@
  *   connect leaves nothing running either.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -27,10 +26,11 @@ import { after, afterEach, before, test } from "node:test";
 import { randomBytes } from "node:crypto";
 import { connect, ConnectionError, type ConnectOptions } from "@machina/client";
 import { generateKey } from "@machina/protocol";
+import { NOBODY as NOBODY_USER, spawnAs, stagedClientBundle } from "./harness/as-user.js";
 import { readAuditLines } from "./harness/audit-log.js";
 import { rejectsWithKind } from "./harness/clients.js";
-import { describeRun, REPO_ROOT, runCommand } from "./harness/command.js";
-import { cleanEnv, startDaemon, type DaemonProcess } from "./harness/daemon.js";
+import { describeRun, runCommand } from "./harness/command.js";
+import { startDaemon, type DaemonProcess } from "./harness/daemon.js";
 import { impostor } from "./harness/impostor.js";
 import { IsolatedRoot } from "./harness/isolated-root.js";
 import { Sandbox } from "./harness/sandbox.js";
@@ -38,8 +38,7 @@ import { startSshd, type SshServer } from "./harness/sshd.js";
 import { waitFor } from "./harness/wait.js";
 
 const USER = `machina-tun-${randomBytes(3).toString("hex")}`;
-const NOBODY = 65534;
-const CLIENT_BUNDLE = path.join(REPO_ROOT, "packages/client/bundle/client.js");
+const NOBODY = NOBODY_USER.uid;
 
 const policyFor = (users: string[]): string => `version = 1
 
@@ -190,7 +189,7 @@ test("an unprivileged panel user connects through its own private forward (the o
 
   // The panel: connect, read, report, wait for the test to look at its tunnel, close.
   const script = `
-    import { connect } from ${JSON.stringify(CLIENT_BUNDLE)};
+    import { connect } from ${JSON.stringify(path.join(stagedClientBundle(NOBODY_USER), "client.js"))};
     const m = await connect(${JSON.stringify(options)});
     const got = await m.augeas.get({ path: "/files/etc/hostname/hostname" });
     console.log(JSON.stringify({ got, uid: process.geteuid() }));
@@ -199,15 +198,11 @@ test("an unprivileged panel user connects through its own private forward (the o
     await m.close();
     console.log(JSON.stringify({ closed: m.closed }));
   `;
-  const child = spawn("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", process.execPath, "--input-type=module", "-e", script], {
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...cleanEnv(), HOME: "/nonexistent" },
-    cwd: "/",
-  });
+  const child = spawnAs(NOBODY_USER, [process.execPath, "--input-type=module", "-e", script], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
-  child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
-  child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
+  child.stdout!.setEncoding("utf8").on("data", (s: string) => (out += s));
+  child.stderr!.setEncoding("utf8").on("data", (s: string) => (err += s));
   const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
   try {
     const first = await waitFor(
@@ -223,7 +218,7 @@ test("an unprivileged panel user connects through its own private forward (the o
     const dir = fs.lstatSync(path.dirname(tunnels[0]!.localSocket));
     assert.deepEqual([sock.uid, sock.mode & 0o777, dir.uid, dir.mode & 0o777], [NOBODY, 0o600, NOBODY, 0o700]);
   } finally {
-    child.stdin.end();
+    child.stdin!.end();
   }
   assert.equal(await exited, 0, err);
   assert.deepEqual(JSON.parse(out.trim().split("\n")[1]!), { closed: true });

@@ -20,7 +20,8 @@ import { launchBrowser, type BrowserSession } from "./harness/browser.js";
 import { startDaemon, type DaemonProcess } from "./harness/daemon.js";
 import { Sandbox } from "./harness/sandbox.js";
 import { waitFor } from "./harness/wait.js";
-import { NOBODY, startPanel, type PanelProcess } from "./harness/web-panel.js";
+import { NOBODY } from "./harness/as-user.js";
+import { startPanel, type PanelProcess } from "./harness/web-panel.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DEMO_INITD = path.join(REPO, "examples/demo/init.d");

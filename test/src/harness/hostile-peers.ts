@@ -1,8 +1,8 @@
 /**
  * Hostile local processes for the availability tests: each is a separate node
  * process (so it has its own pid, as a real attacker would), run as root (the
- * test's own uid: the panel's uid, in those tests) or as `nobody` through
- * setpriv, talking to the daemon over its Unix socket only. Each stops by
+ * test's own uid: the panel's uid, in those tests) or as `nobody` (as-user.ts),
+ * talking to the daemon over its Unix socket only. Each stops by
  * itself after its duration (bounded however the test ends), or earlier on
  * stop(), and then prints what it did as one JSON object.
  *
@@ -14,8 +14,8 @@
  *   connect, say hello, send a wrong proof and start again.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { NOBODY, spawnNodeScriptAs } from "./as-user.js";
 import { cleanEnv } from "./daemon.js";
-import { NOBODY } from "./web-panel.js";
 
 export type RunAs = "root" | "nobody";
 
@@ -65,16 +65,11 @@ export class HostilePeer {
 }
 
 function start(as: RunAs, script: string, config: unknown): HostilePeer {
-  const env = cleanEnv({ HOSTILE_CONFIG: JSON.stringify(config) });
-  const node = [process.execPath, "-e", script];
+  const env = { HOSTILE_CONFIG: JSON.stringify(config) };
   const child =
     as === "root"
-      ? spawn(node[0]!, node.slice(1), { stdio: ["ignore", "pipe", "pipe"], env, cwd: "/" })
-      : spawn("setpriv", [`--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, "--clear-groups", "--", ...node], {
-          stdio: ["ignore", "pipe", "pipe"],
-          env: { ...env, HOME: "/nonexistent" },
-          cwd: "/",
-        });
+      ? spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv(env), cwd: "/" })
+      : spawnNodeScriptAs(NOBODY, script, [], { env });
   return new HostilePeer(child);
 }
 

@@ -32,6 +32,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import dbus from "dbus-next";
+import { setprivByNameArgv } from "./as-user.js";
 import { runCommand, SYSTEM_PATH, type CommandOptions } from "./command.js";
 import type { RunResult } from "./daemon.js";
 import { waitFor } from "./wait.js";
@@ -243,8 +244,8 @@ export class SystemdContainer {
    * environment), optionally as another user through setpriv.
    */
   exec(args: string[], options: CommandOptions & { user?: string } = {}): Promise<RunResult> {
-    const asUser = options.user ? ["setpriv", `--reuid=${options.user}`, `--regid=${options.user}`, "--init-groups", "--"] : [];
-    return runCommand("nsenter", ["-t", String(this.pid1), "-a", "--", "/usr/bin/env", "-i", `PATH=${SYSTEM_PATH}`, "LANG=C.UTF-8", ...asUser, ...args], {
+    const argv = options.user ? setprivByNameArgv(options.user, args) : args;
+    return runCommand("nsenter", ["-t", String(this.pid1), "-a", "--", "/usr/bin/env", "-i", `PATH=${SYSTEM_PATH}`, "LANG=C.UTF-8", ...argv], {
       cwd: "/",
       timeoutMs: 60_000,
       ...options,

@@ -1,19 +1,26 @@
 /**
  * The example web panel (examples/web-panel) as a real process for the
  * browser tests, run the way it is meant to be: as an unprivileged user
- * (`nobody`, through setpriv), talking to the sandbox's machinad through its
+ * (`nobody`, through as-user.ts), talking to the sandbox's machinad through its
  * socket with the shared secret it can read as a member of the socket's group.
+ * It runs from its bundle (scripts/bundle.mjs: the panel and @machina/client in
+ * one file), staged with its static files outside the checkout, as npm start
+ * runs it: nobody may not be able to read the checkout.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { cleanEnv } from "./daemon.js";
+import { NOBODY, spawnAs, stageForUser } from "./as-user.js";
+import { REPO_ROOT } from "./command.js";
 import { waitFor } from "./wait.js";
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const WEB_PANEL = path.join(REPO, "examples/web-panel/dist/main.js");
+const PANEL_DIR = path.join(REPO_ROOT, "examples/web-panel");
 
-export const NOBODY = { uid: 65534, gid: 65534 };
+let stagedPanel: string | undefined;
+/** The panel's entry point in a copy nobody can read: bundle/web-panel.mjs and public/, staged once per test process. */
+function panelEntry(): string {
+  stagedPanel ??= stageForUser(NOBODY, { bundle: path.join(PANEL_DIR, "bundle"), public: path.join(PANEL_DIR, "public") });
+  return path.join(stagedPanel, "bundle", "web-panel.mjs");
+}
 
 export interface PanelOptions {
   socket: string;
@@ -79,13 +86,9 @@ process.on("exit", () => {
 
 /** Starts the panel as nobody on 127.0.0.1 and a free port. */
 export function startPanel(options: PanelOptions): PanelProcess {
-  const args = [
-    `--reuid=${NOBODY.uid}`,
-    `--regid=${NOBODY.gid}`,
-    "--clear-groups",
-    "--",
+  const argv = [
     process.execPath,
-    WEB_PANEL,
+    panelEntry(),
     "--port",
     "0",
     "--socket",
@@ -96,7 +99,7 @@ export function startPanel(options: PanelOptions): PanelProcess {
     options.passwordFile,
     ...(options.title ? ["--title", options.title] : []),
   ];
-  const child = spawn("setpriv", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...cleanEnv(), HOME: "/nonexistent" } });
+  const child = spawnAs(NOBODY, argv);
   live.add(child);
   child.once("close", () => live.delete(child));
   return new PanelProcess(child);

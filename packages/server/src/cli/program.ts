@@ -82,6 +82,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--pidfile <file>", "write the daemon's pid here")
     .option("--once", "exit when the first session ends")
     .option("--audit-log <file>", "append audit lines (JSON) here instead of stderr")
+    .option("--log-file <file>", "append the daemon's log here instead of stderr (SIGHUP reopens it, and the audit log)")
     .option("--auth-timeout <ms>", "deadline for a connection to authenticate", parseMs, DEFAULT_AUTH_TIMEOUT_MS)
     .option("--call-timeout <ms>", "time limit of each call", parseMs, DEFAULT_CALL_TIMEOUT_MS)
     .option("--max-pending <n>", "connections that may wait to authenticate at once; more are told busy", parseCount, DEFAULT_MAX_PENDING)
@@ -128,6 +129,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         ...(opts.pidfile ? { pidFile: String(opts.pidfile) } : {}),
         once: opts.once === true,
         ...(opts.auditLog ? { auditLogFile: String(opts.auditLog) } : {}),
+        ...(opts.logFile ? { logFile: String(opts.logFile) } : {}),
         authTimeoutMs: opts.authTimeout as number,
         callTimeoutMs: opts.callTimeout as number,
         maxPending,

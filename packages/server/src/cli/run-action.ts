@@ -1,9 +1,10 @@
 /**
  * `machinad run`: read the secret, start the daemon, and handle signals —
  * SIGTERM/SIGINT stop it cleanly (the call in progress finishes, the socket is
- * removed), SIGHUP reloads the policy.
+ * removed), SIGHUP reopens the log files (for logrotate) and reloads the policy.
  */
 import { startDaemon } from "../daemon.js";
+import { openLogFile, type LogFile } from "../log-file.js";
 import { createLogger, type LogLevel } from "../logger.js";
 import { notifyServiceManager, resolveGroupId } from "@machina/peercred";
 import { credentialFile, readCredential, readSecretFile, readSecretStdin, SecretError, type SecretFileOptions } from "../secret.js";
@@ -25,6 +26,8 @@ export interface RunOptions {
   pidFile?: string;
   once: boolean;
   auditLogFile?: string;
+  /** The daemon's log, instead of stderr (--log-file). */
+  logFile?: string;
   authTimeoutMs: number;
   callTimeoutMs: number;
   maxPending?: number;
@@ -66,11 +69,20 @@ async function readSecret(source: SecretSource, env: NodeJS.ProcessEnv, fileOpti
   }
 }
 
+function openDaemonLog(file: string): LogFile {
+  try {
+    return openLogFile(file);
+  } catch (e) {
+    throw new UsageError(`cannot open the log file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Promise<void> {
   // If whoever reads our stderr goes away, logging must fail quietly: an unhandled
   // EPIPE would be logged to stderr again, and the daemon would spin on it.
   process.stderr.on("error", () => undefined);
-  const logger = createLogger(options.logLevel);
+  const logFile = options.logFile === undefined ? undefined : openDaemonLog(options.logFile);
+  const logger = logFile ? createLogger(options.logLevel, (line) => logFile.write(line)) : createLogger(options.logLevel);
   let key: Uint8Array | null;
   try {
     const clientGroup = options.group === undefined ? undefined : resolveGroupId(options.group);
@@ -125,7 +137,15 @@ export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Pr
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  process.on("SIGHUP", () => daemon.reloadPolicy());
+  process.on("SIGHUP", () => {
+    // logrotate moved the files away: the log first, so that what the reload says is in the new one.
+    try {
+      logFile?.reopen();
+    } catch (e) {
+      logger.error(`cannot reopen the log file; still writing to the old one: ${(e as Error).message}`);
+    }
+    daemon.reloadPolicy();
+  });
   // A bug in one handler must not take the daemon down for every user.
   process.on("uncaughtException", (e) => logger.error("uncaught exception (the daemon keeps running)", e));
   process.on("unhandledRejection", (e) => logger.error("unhandled rejection (the daemon keeps running)", e));
