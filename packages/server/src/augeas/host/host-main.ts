@@ -52,6 +52,12 @@ function handle(request: HostRequest): HostReply {
   }
 }
 
+// machinad is this process's parent. If it dies (SIGKILL, a crash), requests it had already
+// sent may still be buffered here: none of them may run — no save after the daemon is gone.
+// Its death makes this process an orphan (a new parent pid) before the socket's end is read.
+const daemonPid = process.ppid;
+const orphaned = (): boolean => process.ppid !== daemonPid;
+
 let buffered = "";
 channel.setEncoding("utf8");
 channel.on("data", (chunk: string) => {
@@ -65,6 +71,7 @@ channel.on("data", (chunk: string) => {
   for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n", start)) {
     const line = buffered.slice(start, end);
     start = end + 1;
+    if (orphaned()) process.exit(0);
     send(handle(JSON.parse(line) as HostRequest));
     if (performance.now() - corkedAt > 1) {
       channel.uncork();
