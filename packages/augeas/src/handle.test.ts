@@ -43,7 +43,7 @@ test("wrong argument types throw TypeError", () => {
   }
   assert.throws(call("get", "/files\0/etc"), { name: "TypeError", message: /NUL/ });
   assert.throws(call("set", "/files/x", "a\0b"), { name: "TypeError", message: /NUL/ });
-  assert.throws(call("set", "/files/x"), { name: "TypeError", message: /value must be a string or null/ });
+  assert.throws(call("set", "/files/x"), { name: "TypeError", message: /value must be a string, a Uint8Array or null/ });
   assert.throws(call("insert", "/files/etc/hosts/1", "x", "yes"), { name: "TypeError", message: /before must be a boolean/ });
   assert.throws(call("transform", "Hosts.lns", "/etc/hosts", 1), TypeError);
   assert.throws(call("setm", "/files", 5, "x"), TypeError);
