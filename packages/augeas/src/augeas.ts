@@ -1,6 +1,6 @@
 import { checkBoolean, checkIndex, checkNullableString, checkString } from "./argument-checks.js";
 import { AugeasError, guardError, type FileError } from "./errors.js";
-import { readFileErrorRecords, readFileErrors, summarize } from "./file-errors.js";
+import { readFileErrorRecords, readFileErrors, summarize, unescapePathBytes } from "./file-errors.js";
 import { fileNodeOf, previewFile, resolveSource } from "./file-source.js";
 import { native, type NativeHandle } from "./native.js";
 import { toInitArguments, type AugeasOptions } from "./options.js";
@@ -220,7 +220,17 @@ export class Augeas {
     const buffer = wantsBuffer(options);
     const handle = this.#open();
     const file = fileNodeOf(handle, path);
-    return file === null ? null : previewFile(handle, file, buffer);
+    if (file === null) return null;
+    try {
+      return previewFile(handle, file, buffer);
+    } catch (error) {
+      // The lens put failed (libaugeas sets no code; aug_text_retrieve's is ETEXT): EFAILED either
+      // way, with the file's problem from /augeas/text.
+      if (!(error instanceof AugeasError) || (error.code !== "EFAILED" && error.code !== "ETEXT")) throw error;
+      const node = unescapePathBytes(file.node);
+      const files = readFileErrorRecords(handle, "text").filter((r) => r.fileBytes?.equals(node) === true).map((r) => r.error);
+      throw withFiles(new AugeasError({ code: "EFAILED", message: error.augeasMessage }), "preview", files);
+    }
   }
 
   /** Path of the top node (under /files) of the file owning `path`, or null; also for files loaded with spans. */

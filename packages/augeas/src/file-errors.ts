@@ -22,9 +22,10 @@ const LOAD = Buffer.from("/augeas/load/");
 const TEXT = Buffer.from("/augeas/text/");
 const ERROR = Buffer.from("/error");
 
-// Paths from aug_match escape path syntax characters with a backslash.
-function unescapePath(path: string): string {
-  return path.replace(/\\(.)/g, "$1");
+// Paths from aug_match escape path syntax characters with a backslash (an ASCII character follows
+// it, so working on latin1 text keeps every other byte as it is).
+export function unescapePathBytes(path: Buffer): Buffer {
+  return Buffer.from(path.toString("latin1").replace(/\\(.)/g, "$1"), "latin1");
 }
 
 function optionalNumber(text: string | null | undefined): number | undefined {
@@ -91,7 +92,7 @@ function readOne(handle: NativeHandle, node: Buffer): FileErrorRecord[] {
   for (const prefix of [FILES, TEXT]) {
     if (startsWith(node, prefix) && endsWith(node, ERROR)) {
       // The prefix's last "/" starts the file name.
-      fileBytes = Buffer.from(unescapePath(node.subarray(prefix.length - 1, node.length - ERROR.length).toString("latin1")), "latin1");
+      fileBytes = unescapePathBytes(node.subarray(prefix.length - 1, node.length - ERROR.length));
     }
   }
   const error = { file: fileBytes === null ? null : fileBytes.toString("utf8"), node: nodeText, kind: value, ...readDetails(handle, node) };
