@@ -29,8 +29,8 @@ function withFiles(error: unknown, operation: string, files: FileError[]): unkno
   });
 }
 
-/** Text in the encoding a call's options asked for. */
-type TextOf<O extends EncodingOptions | undefined> = O extends BufferEncodingOptions ? Buffer : string;
+/** Text in the encoding a call's options asked for (either, when the options are not literal). */
+type TextOf<O extends EncodingOptions | undefined> = O extends BufferEncodingOptions ? Buffer : O extends { encoding?: "utf8" } | undefined ? string : string | Buffer;
 
 /**
  * An open libaugeas handle. Not thread-safe, and libaugeas keeps
