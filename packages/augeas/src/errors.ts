@@ -35,6 +35,8 @@ export interface AugeasErrorInit {
   minorMessage?: string;
   details?: string;
   files?: readonly FileError[];
+  /** srun: what the commands printed before the one that failed. */
+  output?: string | Buffer;
 }
 
 /**
@@ -57,6 +59,8 @@ export class AugeasError extends Error {
   readonly details: string | undefined;
   /** Per-file problems read from `/augeas//error` (save, load, text calls). */
   readonly files: readonly FileError[];
+  /** srun only: what the commands printed before the one that failed (a Buffer if asked for). */
+  readonly output: string | Buffer | undefined;
 
   constructor(init: AugeasErrorInit) {
     const parts = [init.message, init.minorMessage, init.details].filter((p) => p !== undefined && p !== "");
@@ -67,6 +71,7 @@ export class AugeasError extends Error {
     this.minorMessage = init.minorMessage;
     this.details = init.details;
     this.files = init.files ?? [];
+    this.output = init.output;
   }
 }
 

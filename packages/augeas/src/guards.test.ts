@@ -184,6 +184,104 @@ describe("path limits", () => {
   });
 });
 
+describe("variables below an mv/cp destination", () => {
+  // Before the guard: SIGSEGV inside mv (libaugeas frees /a/b's children, then walks every
+  // variable, which still holds them).
+  test("mv onto a node whose children a variable holds is refused", () => {
+    const report = runGuarded(`
+      for (let i = 0; i < 20; i++) aug.set("/a/b/c" + i, "v".repeat(40) + i);
+      aug.set("/s/x", "src");
+      aug.defvar("v", "/a/b/*");
+      aug.mv("/s", "/a/b");`);
+    assertRefused(report, "EGUARD", /variable \$v holds nodes below the destination \/a\/b/);
+  });
+
+  // Before the guard: cp "succeeded", then $v (get, nsValue) read freed memory: garbage, or a
+  // crash once the memory was reused.
+  test("cp onto a node whose descendants a variable holds is refused; the variable stays sound", () => {
+    const report = runGuarded(`
+      aug.set("/a/b/c/d", "deep");
+      aug.set("/s/x", "src");
+      aug.defnode("v", "/a/b/c/d", null);
+      try { aug.cp("/s", "/a/b"); } catch (e) { return [e.code, aug.nsValue("v", 0), aug.get("$v")]; }`);
+    assert.deepEqual(report.result, ["EGUARD", "deep", "deep"]);
+  });
+
+  test("a variable holding the destination itself, or nodes elsewhere, does not stop mv or cp", () => {
+    const report = runGuarded(`
+      aug.set("/a/b/c", "1");
+      aug.set("/s/x", "src");
+      aug.set("/t/y", "t");
+      aug.defvar("dst", "/a/b");
+      aug.defvar("other", "/t/*");
+      aug.defvar("number", "1 + 1");
+      aug.cp("/s", "/a/b");
+      aug.mv("/t", "/a/b");
+      return [aug.get("/a/b/y"), aug.nsCount("dst"), aug.nsPath("dst", 0), aug.match("/a/b/*")];`);
+    assert.deepEqual(report.result, ["t", 1, "/a/b", ["/a/b/y"]]);
+  });
+});
+
+describe("srun guards: each line gets the guards its method has", () => {
+  // Before: the same crashes as the methods (srun calls aug_mv, aug_cp, ... directly).
+  test("mv, cp, rename and defnode lines are refused as the methods refuse them", () => {
+    assertRefused(runGuarded(`aug.srun("set /a/b x\\nmv /a/b /a");`), "EMVDESC", /destination \/a contains the source \/a\/b/);
+    assertRefused(runGuarded(`aug.srun("set /a x\\nmove / /a/c");`), "EMVDESC", /source is the root node/);
+    assertRefused(runGuarded(`aug.srun("set /a/b/c x\\ncopy /a/b /a");`), "ECPDESC", /contains the source/);
+    assertRefused(runGuarded(`aug.srun("set /a x\\ncp /a /");`), "ECPDESC", /destination is the root node/);
+    assertRefused(runGuarded(`aug.srun("rename / x");`), "EGUARD", /selects the root node/);
+    assertRefused(runGuarded(`aug.srun("defnode x 1+1 v");`), "EGUARD", /is not an expression that selects nodes/);
+    assertRefused(runGuarded(`aug.srun("defvar n 1\\ndefnode x $n");`), "EGUARD", /is not an expression that selects nodes/);
+    assertRefused(runGuarded(`aug.srun("set /a/b/c x\\ndefvar v /a/b/c\\nset /s x\\nmv /s /a/b");`), "EGUARD", /variable \$v/);
+  });
+
+  // The arguments are found the way libaugeas' tokenizer finds them: quotes, escapes and
+  // brackets do not hide a path from the guard.
+  test("quoting does not get a line past a guard", () => {
+    const srun = (script: string): string => `aug.srun(${JSON.stringify(script)});`;
+    assertRefused(runGuarded(srun("set /a/b x\n'mv' \"/a/b\" '/a'")), "EMVDESC", /contains the source/);
+    assertRefused(runGuarded(srun("set '/a b/c' x\nmv '/a b/c' /a\\ b")), "EMVDESC", /contains the source/);
+    assertRefused(runGuarded(srun("set /a/b 'x y'\nmv /a/b[. = 'x y'] /a/")), "EMVDESC", /contains the source/);
+    assertRefused(runGuarded(srun("set /a/b x\nmv \"/a/b\" /a/b/..")), "EMVDESC", /contains the source/);
+  });
+
+  // Before: stack overflow (SIGSEGV) in the path parser, as for the methods.
+  test("a line beyond the path limits is refused, whatever its command", () => {
+    const deep = "/a" + "[a".repeat(5000) + "]".repeat(5000);
+    const report = runGuarded(`return aug.srun(${JSON.stringify(`get ${deep}`)});`, { worker: true, stackSizeMb: 1 });
+    assertRefused(report, "EGUARD", /has 5000 '\[' and '\('/);
+    assertRefused(runGuarded(`aug.srun("set /augeas/context " + "/a".repeat(300));`), "EGUARD", /has 302 '\/'/);
+    assertRefused(runGuarded(`aug.srun("get " + "a|".repeat(20000) + "a");`), "EGUARD", /bytes long/);
+  });
+
+  test("what the earlier lines printed comes with the refusal, and later lines do not run", () => {
+    const report = runGuarded(`
+      try { aug.srun("set /a/b x\\nget /a/b\\nmv /a/b /a\\nset /after y"); }
+      catch (e) { return [e.code, e.output, aug.match("/after").length]; }`);
+    assert.deepEqual(report.result, ["EMVDESC", "/a/b = x\n", 0]);
+  });
+
+  test("commands that libaugeas prints to the process's stdout are refused", () => {
+    assertRefused(runGuarded(`aug.srun("dump-xml /augeas");`), "EGUARD", /dump-xml/);
+    assertRefused(runGuarded(`aug.srun("help get");`), "EGUARD", /help COMMAND/);
+    assertRefused(runGuarded(`aug.rm("/augeas/span"); aug.srun("span /augeas");`), "EGUARD", /span is refused/);
+  });
+});
+
+describe("aug_ns_* index", () => {
+  // libaugeas indexes the variable's node array with it unchecked: -1 reads before the array.
+  test("a negative or fractional index is a TypeError, in the wrapper and in the addon", () => {
+    const report = runGuarded(`
+      aug.defvar("v", "/augeas");
+      const codes = [];
+      for (const bad of [-1, -2147483648, 0.5, 2 ** 31]) {
+        try { aug.nsPath("v", bad); } catch (e) { codes.push(e.name); }
+      }
+      return codes;`);
+    assert.deepEqual(report.result, ["TypeError", "TypeError", "TypeError", "TypeError"]);
+  });
+});
+
 // The guards must not get in the way of ordinary calls; these run in-process.
 describe("what the guards let through", () => {
   const open = (): Augeas => new Augeas({ root: tmpdir(), noModuleAutoload: true, noLoad: true });

@@ -43,7 +43,7 @@ test("wrong argument types throw TypeError", () => {
   }
   assert.throws(call("get", "/files\0/etc"), { name: "TypeError", message: /NUL/ });
   assert.throws(call("set", "/files/x", "a\0b"), { name: "TypeError", message: /NUL/ });
-  assert.throws(call("set", "/files/x"), { name: "TypeError", message: /value must be a string or null/ });
+  assert.throws(call("set", "/files/x"), { name: "TypeError", message: /value must be a string, a Uint8Array or null/ });
   assert.throws(call("insert", "/files/etc/hosts/1", "x", "yes"), { name: "TypeError", message: /before must be a boolean/ });
   assert.throws(call("transform", "Hosts.lns", "/etc/hosts", 1), TypeError);
   assert.throws(call("setm", "/files", 5, "x"), TypeError);
@@ -77,6 +77,19 @@ test("the addon itself rejects bad input without crashing", () => {
   assert.throws(call("get", "/files\0x"), { name: "TypeError", message: /NUL/ });
   assert.throws(call("insert", "/files", "x", 1), TypeError);
   assert.throws(call("set", "/x"), TypeError);
+  // aug_ns_* index an array with it unchecked: only non-negative integers get through.
+  handle.defvar("v", "/augeas");
+  for (const bad of [-1, 0.5, 2 ** 31, Number.NaN, "0", undefined]) assert.throws(call("nsValue", "v", bad), TypeError);
+  assert.throws(call("nsPath", "v", -1), TypeError);
+  assert.throws(call("nsAttr", "v", -1), TypeError);
+  assert.throws(call("nsLabel", "v", -1), TypeError);
+  assert.equal(handle.nsPath("v", 0), "/augeas");
+  // Bytes: a Uint8Array goes through as it is; other typed arrays are refused.
+  handle.set(Buffer.from("/t/b\xe9", "latin1"), new Uint8Array([0x63, 0x61, 0x66, 0xe9]));
+  assert.deepEqual(handle.get(Buffer.from("/t/b\xe9", "latin1"), true), Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+  assert.throws(call("get", new Uint16Array([0x2f])), TypeError);
+  assert.throws(call("get", Buffer.from("/t\0x")), { name: "TypeError", message: /NUL/ });
+  assert.throws(call("get", "/t", "yes"), { name: "TypeError", message: /asBuffer must be a boolean/ });
   // Paths longer than the addon's stack buffer, including multi-byte text
   // straddling its edge, take the heap path and still round-trip.
   for (const length of [500, 507, 508, 509, 510, 511, 512, 4096]) {

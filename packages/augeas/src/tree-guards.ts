@@ -5,6 +5,7 @@
 import { AugeasError, guardError } from "./errors.js";
 import type { NativeHandle } from "./native.js";
 import { pathLimitProblem } from "./path-limits.js";
+import { isBelow, type StringOrBytes } from "./text.js";
 
 /** What an expression that must select one node (mv/cp's source and destination) selects. */
 type OneNode =
@@ -12,20 +13,21 @@ type OneNode =
   | { kind: "several" }
   /** The root, or a node a lens left without a label: match never lists these. */
   | { kind: "unlabelled" }
-  | { kind: "node"; path: string };
+  /** Its fully qualified path, as exact bytes: labels that are not UTF-8 must not blur together. */
+  | { kind: "node"; path: Buffer };
 
-function selectOne(handle: NativeHandle, expr: string): OneNode {
-  let label: string | null | undefined;
+function selectOne(handle: NativeHandle, expr: StringOrBytes): OneNode {
+  let label: Buffer | null | undefined;
   try {
     // aug_label counts every node the expression selects, unlabelled ones included.
-    label = handle.label(expr);
+    label = handle.label(expr, true);
   } catch (error) {
     if (error instanceof AugeasError && error.code === "EMMATCH") return { kind: "several" };
     throw error;
   }
   if (label === undefined) return { kind: "none" };
   if (label === null) return { kind: "unlabelled" };
-  const paths = handle.match(expr);
+  const paths = handle.match(expr, true);
   const [path] = paths;
   return paths.length === 1 && path !== undefined ? { kind: "node", path } : { kind: "unlabelled" };
 }
@@ -34,10 +36,10 @@ function selectOne(handle: NativeHandle, expr: string): OneNode {
  * How `dst` sits relative to `src`, both fully qualified paths as aug_match writes them (a `/`
  * inside a label is escaped, so a prefix ending at a `/` is an ancestor); undefined if apart.
  */
-function overlap(src: string, dst: string): string | undefined {
-  if (src === dst) return "is the source node itself";
-  if (dst.startsWith(`${src}/`)) return "is inside the source";
-  if (src.startsWith(`${dst}/`)) return "contains the source";
+function overlap(src: Buffer, dst: Buffer): string | undefined {
+  if (src.equals(dst)) return "is the source node itself";
+  if (isBelow(dst, src)) return "is inside the source";
+  if (isBelow(src, dst)) return "contains the source";
   return undefined;
 }
 
@@ -47,11 +49,11 @@ function overlap(src: string, dst: string): string | undefined {
  * the source, inside it, or one of its ancestors. libaugeas 1.14 checks only the "inside" case;
  * onto an ancestor it frees the source while still using it.
  */
-export function checkMoveOrCopy(handle: NativeHandle, op: "mv" | "cp", src: string, dst: string): void {
+export function checkMoveOrCopy(handle: NativeHandle, op: "mv" | "cp", src: StringOrBytes, dst: StringOrBytes): void {
   const refuse = (why: string): AugeasError =>
     new AugeasError({
       code: op === "mv" ? "EMVDESC" : "ECPDESC",
-      message: `${op} ${src} -> ${dst} refused: ${why} (libaugeas 1.14 corrupts its tree on this)`,
+      message: `${op} ${text(src)} -> ${text(dst)} refused: ${why} (libaugeas 1.14 corrupts its tree on this)`,
     });
   const source = selectOne(handle, src);
   // No source, or several: libaugeas reports ENOMATCH / EMMATCH before it looks at dst.
@@ -63,7 +65,35 @@ export function checkMoveOrCopy(handle: NativeHandle, op: "mv" | "cp", src: stri
   if (target.kind === "none" || target.kind === "several") return;
   if (target.kind === "unlabelled") throw refuse("the destination is the root node or a node without a label");
   const why = overlap(source.path, target.path);
-  if (why !== undefined) throw refuse(`the destination ${target.path} ${why} ${source.path}`);
+  if (why !== undefined) throw refuse(`the destination ${text(target.path)} ${why} ${text(source.path)}`);
+  checkNoVariableBelow(handle, op, target.path);
+}
+
+/**
+ * mv/cp onto an existing node free that node's old descendants without taking them out of the
+ * variables (defvar, defnode) that hold them; libaugeas 1.14 then reads the freed nodes: mv at
+ * once (it walks every variable), cp and the aug_ns_* calls at the next use of the variable
+ * (SIGSEGV). Refuses (EGUARD) while a variable recorded under /augeas/variables holds a node
+ * below `target`. A variable whose /augeas/variables entry was removed is not seen.
+ */
+function checkNoVariableBelow(handle: NativeHandle, op: "mv" | "cp", target: Buffer): void {
+  for (const entry of handle.match("/augeas/variables/*", true)) {
+    const name = handle.label(entry, true);
+    if (!(name instanceof Buffer)) continue;
+    const count = handle.nsCount(name);
+    for (let i = 0; i < count; i++) {
+      if (isBelow(handle.nsPath(name, i, true), target)) {
+        throw guardError(
+          `${op} refused: variable $${text(name)} holds nodes below the destination ${text(target)}, which ${op} would free while the variable still points at them (libaugeas 1.14 then reads freed memory); redefine or remove the variable first`,
+        );
+      }
+    }
+  }
+}
+
+/** Text for a message (bytes that are not UTF-8 show as U+FFFD). */
+function text(value: StringOrBytes): string {
+  return typeof value === "string" ? value : Buffer.from(value).toString("utf8");
 }
 
 /** A scratch variable the rename guard defines and removes again; do not use this name. */
@@ -74,8 +104,8 @@ export const SCRATCH_VARIABLE = "__augeas_node_bindings_guard";
  * would give the root a label. aug_match leaves those nodes out (and answers "/" with the root's
  * children), while aug_defvar counts every node, so a difference between the two counts is one.
  */
-export function checkRename(handle: NativeHandle, path: string): void {
-  const listed = path === "/" ? -1 : handle.match(path).length;
+export function checkRename(handle: NativeHandle, path: StringOrBytes): void {
+  const listed = path === "/" || (typeof path !== "string" && path.length === 1 && path[0] === 0x2f) ? -1 : handle.match(path, true).length;
   let selected: number;
   try {
     selected = handle.defvar(SCRATCH_VARIABLE, path);
@@ -83,7 +113,7 @@ export function checkRename(handle: NativeHandle, path: string): void {
     handle.defvar(SCRATCH_VARIABLE, null);
   }
   if (selected !== listed) {
-    throw guardError(`rename ${path} refused: it selects the root node or a node without a label`);
+    throw guardError(`rename ${text(path)} refused: it selects the root node or a node without a label`);
   }
 }
 
@@ -93,12 +123,12 @@ export function checkRename(handle: NativeHandle, path: string): void {
  * process. aug_match runs libaugeas' own type check for a node set; an empty one is fine (defnode
  * creates the node). Its other errors are the ones defnode would report.
  */
-export function checkDefnodeExpression(handle: NativeHandle, expr: string): void {
+export function checkDefnodeExpression(handle: NativeHandle, expr: StringOrBytes): void {
   try {
-    handle.match(expr);
+    handle.match(expr, true);
   } catch (error) {
     if (error instanceof AugeasError && error.code === "EPATHX" && error.minorMessage === "type error") {
-      throw guardError(`defnode: ${expr} is not an expression that selects nodes (libaugeas 1.14 aborts on it)`);
+      throw guardError(`defnode: ${text(expr)} is not an expression that selects nodes (libaugeas 1.14 aborts on it)`);
     }
     throw error;
   }
@@ -112,8 +142,9 @@ const CONTEXT = "/augeas/context";
  * Called only for such values: refuses (EGUARD) them when `path` is /augeas/context, or would
  * create it (nothing matches `path` and /augeas/context does not exist).
  */
-export function checkContextValue(handle: NativeHandle, path: string, value: string): void {
+export function checkContextValue(handle: NativeHandle, path: StringOrBytes, value: StringOrBytes): void {
+  // A path that is not UTF-8 never reads as the ASCII /augeas/context, so text compares right.
   const targets = handle.match(path);
   const refused = targets.includes(CONTEXT) || (targets.length === 0 && handle.match(CONTEXT).length === 0);
-  if (refused) throw guardError(`set ${path}: a value for ${CONTEXT} must be a path within the limits; this one ${pathLimitProblem(value) ?? "is not"}`);
+  if (refused) throw guardError(`set ${text(path)}: a value for ${CONTEXT} must be a path within the limits; this one ${pathLimitProblem(value) ?? "is not"}`);
 }

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { utimesSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { PREVIEW_SCRATCH, resolveSource } from "#src/file-source.js";
 import { Augeas, AugeasError } from "#src/index.js";
+import type { NativeHandle } from "#src/native.js";
 import { makeSandbox, openSandbox, type Sandbox } from "./fixture-sandbox.test-support.js";
 
 let sandbox: Sandbox;
@@ -120,7 +123,8 @@ describe("reading", () => {
     assert.throws(() => a.span("/augeas"), { code: "ENOSPAN" });
     // libaugeas returns the on-disk name here; the wrapper gives the /files node.
     assert.equal(a.source("/files/etc/hosts/3/canonical"), "/files/etc/hosts");
-    assert.throws(() => a.preview("/files/etc/hosts"), { code: "EBADARG", message: /enableSpan/ });
+    // aug_preview fails on files loaded with spans; preview does the lens put itself.
+    assert.equal(a.preview("/files/etc/hosts"), text);
   });
 
   test("escapeName escapes path syntax and leaves plain names alone", () => {
@@ -254,5 +258,78 @@ describe("editing", () => {
       return true;
     });
     assert.throws(() => a.textRetrieve("Nope.lns", "/text/in", "/text/tree", "/text/out"), { code: "ENOLENS" });
+  });
+});
+
+// Spans are a property of each loaded file (AUG_ENABLE_SPAN, or /augeas/span at the last load;
+// an unchanged file is not reloaded), and libaugeas 1.14 answers aug_source with the disk path
+// and fails aug_preview for a file loaded with them.
+describe("spans switched at run time", () => {
+  test("enabled at run time: source gives the /files node, preview what save then writes", () => {
+    const a = fresh();
+    a.set("/augeas/span", "enable");
+    a.rm("/files/etc");
+    a.load();
+    assert.equal(a.span("/files/etc/hosts/1/ipaddr").filename, sandbox.path("/etc/hosts"));
+    assert.equal(a.source("/files/etc/hosts/1/ipaddr"), "/files/etc/hosts");
+    assert.deepEqual(a.source("/files/etc/hosts/1/ipaddr", { encoding: "buffer" }), Buffer.from("/files/etc/hosts"));
+    a.set("/files/etc/hosts/1/canonical", "localhost.localdomain");
+    const preview = a.preview("/files/etc/hosts/1");
+    a.save();
+    assert.equal(preview, sandbox.read("/etc/hosts"));
+    assert.match(preview ?? "", /^127\.0\.0\.1\tlocalhost\.localdomain\n/);
+    a.defvar("first", "/files/etc/hosts/1/*");
+    assert.equal(a.nsAttr("first", 0).file, "/files/etc/hosts");
+    a.defvar("first", null);
+  });
+
+  test("enableSpan, then turned off again: preview works for files reloaded without spans and for files that kept them", () => {
+    const a = fresh({ enableSpan: true });
+    a.set("/augeas/span", "disable");
+    // Only a file that changed on disk is parsed again by load.
+    const hostname = sandbox.path("/etc/hostname");
+    writeFileSync(hostname, "web09\n");
+    utimesSync(hostname, new Date(), new Date(Date.now() + 5000));
+    a.load();
+    assert.throws(() => a.span("/files/etc/hostname/hostname"), { code: "ENOSPAN" });
+    assert.equal(a.span("/files/etc/hosts/1").filename, sandbox.path("/etc/hosts"));
+    a.set("/files/etc/hostname/hostname", "web10");
+    a.set("/files/etc/hosts/1/canonical", "loopback");
+    assert.equal(a.preview("/files/etc/hostname/hostname"), "web10\n");
+    const hosts = sandbox.read("/etc/hosts");
+    assert.equal(a.preview("/files/etc/hosts"), hosts.replace(/^(127\.0\.0\.1\t)\S+\n/, "$1loopback\n"));
+    assert.notEqual(a.preview("/files/etc/hosts"), hosts);
+    assert.equal(a.source("/files/etc/hostname/hostname"), "/files/etc/hostname");
+    assert.equal(a.source("/files/etc/hosts/1"), "/files/etc/hosts");
+  });
+
+  test("a lens put that fails is the same error with and without spans", () => {
+    for (const enableSpan of [false, true]) {
+      const a = fresh({ enableSpan });
+      a.set("/files/etc/hosts/1/canonical", "bad\nvalue");
+      assert.throws(() => a.preview("/files/etc/hosts"), (e: unknown) => {
+        assert.ok(e instanceof AugeasError);
+        assert.equal(e.code, "EFAILED");
+        assert.match(e.message, /^preview failed: \/files\/etc\/hosts: put_failed \(Failed to match tree under \/files\/etc\/hosts\/1\)/);
+        assert.deepEqual(e.files.map((f) => [f.file, f.kind]), [["/files/etc/hosts", "put_failed"]]);
+        return true;
+      }, `enableSpan: ${enableSpan}`);
+      // The scratch nodes preview used are gone.
+      assert.deepEqual(a.match(`${PREVIEW_SCRATCH}`), []);
+    }
+  });
+
+  test("the disk path and the /files path are told apart when both name a loaded file (root /)", () => {
+    // A stand-in for libaugeas with root "/" and both /x and /files/x loaded: aug_source's
+    // "/files/x" is then the disk name of /files/files/x or the /files node of /x.
+    const known = new Set(["/augeas/files/x/path", "/augeas/files/files/x/path"]);
+    const handle = {
+      get: () => Buffer.from("/"),
+      match: (p: Buffer) => (known.has(p.toString()) ? [p] : []),
+      escapeName: (s: Buffer) => s,
+    } as unknown as NativeHandle;
+    const source = Buffer.from("/files/x");
+    assert.deepEqual(resolveSource(handle, source, () => Buffer.from("/files/files/x/1/a")), { node: Buffer.from("/files/files/x"), diskPath: source });
+    assert.deepEqual(resolveSource(handle, source, () => Buffer.from("/files/x/1")), { node: source });
   });
 });

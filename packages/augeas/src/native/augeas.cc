@@ -1,5 +1,7 @@
 // Thin N-API layer over libaugeas: every method calls one libaugeas function
-// and turns its error state into a JS error. Validation of meaning, defaults
+// and turns its error state into a JS error. Text goes in as a string (UTF-8)
+// or a Uint8Array (bytes as they are) and comes back as a string or, when the
+// call's `asBuffer` flag is set, as a Buffer of the exact bytes. Validation of meaning, defaults
 // and error enrichment live in the TypeScript wrapper; this file only makes
 // sure that no JS input can crash the process and that nothing leaks.
 //
@@ -13,6 +15,8 @@
 #include <augeas.h>
 #include <napi.h>
 
+#include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -42,9 +46,13 @@ void SetIfPresent(Napi::Object obj, const char* key, const char* value) {
 // Some calls fail without setting an error code (a save whose put failed, a
 // load or text_store that could not parse, an insert with a bad label); they
 // get `fallbackCode` so a JS error never claims "NOERROR".
-Napi::Value ThrowAugeasError(Napi::Env env, augeas* aug, const char* fallbackCode = "EFAILED") {
+//
+// `output` (srun) is what the commands printed before the failure.
+Napi::Value ThrowAugeasError(Napi::Env env, augeas* aug, const char* fallbackCode = "EFAILED",
+                             Napi::Value output = Napi::Value()) {
   int code = aug_error(aug);
   Napi::Object init = Napi::Object::New(env);
+  if (!output.IsEmpty()) init.Set("output", output);
   init.Set("code", code == AUG_NOERROR                   ? fallbackCode
                    : code > 0 && code < kCodeCount ? kCodeNames[code]
                                                    : "EUNKNOWN");
@@ -73,14 +81,16 @@ void ThrowTypeError(Napi::Env env, const char* name, const char* what) {
   Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
 }
 
-// A JS string argument as a NUL-terminated UTF-8 buffer, on the stack for
-// the short paths of the hot calls, on the heap only when longer.
-class Utf8Arg {
+// A JS text argument as a NUL-terminated byte string, on the stack for the
+// short paths of the hot calls, on the heap only when longer. A string is
+// passed as UTF-8; a Uint8Array (a Buffer) as its bytes, unchanged, so text
+// that is not UTF-8 reaches libaugeas exactly (the lossless path).
+class TextArg {
  public:
-  Utf8Arg() = default;
-  Utf8Arg(const Utf8Arg&) = delete;
-  Utf8Arg& operator=(const Utf8Arg&) = delete;
-  ~Utf8Arg() {
+  TextArg() = default;
+  TextArg(const TextArg&) = delete;
+  TextArg& operator=(const TextArg&) = delete;
+  ~TextArg() {
     if (data_ != stack_) std::free(data_);
   }
 
@@ -96,7 +106,11 @@ class Utf8Arg {
         null_ = true;
         return true;
       }
-      ThrowTypeError(env, name, nullable ? " must be a string or null" : " must be a string");
+      bool isTyped = false;
+      napi_is_typedarray(env, v, &isTyped);
+      if (isTyped) return ReadBytes(env, v, name);
+      ThrowTypeError(env, name,
+                     nullable ? " must be a string, a Uint8Array or null" : " must be a string or a Uint8Array");
       return false;
     }
     // V8 never splits a UTF-8 sequence, so a truncated copy can end up to 3
@@ -104,29 +118,56 @@ class Utf8Arg {
     if (len + 4 >= sizeof stack_) {
       napi_get_value_string_utf8(env, v, nullptr, 0, &len);
       if (len + 1 > sizeof stack_) {
-        data_ = static_cast<char*>(std::malloc(len + 1));
-        if (data_ == nullptr) {
-          data_ = stack_;
-          Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
-          return false;
-        }
+        if (!Allocate(env, len + 1)) return false;
         napi_get_value_string_utf8(env, v, data_, len + 1, &len);
       }
     }
-    // libaugeas would silently cut the string at an embedded NUL.
+    return CheckNul(env, name, len);
+  }
+
+  const char* get() const { return null_ ? nullptr : data_; }
+  size_t size() const { return size_; }
+
+ private:
+  char stack_[512];
+  char* data_ = stack_;
+  size_t size_ = 0;
+  bool null_ = false;
+
+  bool Allocate(Napi::Env env, size_t n) {
+    data_ = static_cast<char*>(std::malloc(n));
+    if (data_ == nullptr) {
+      data_ = stack_;
+      Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
+      return false;
+    }
+    return true;
+  }
+
+  bool ReadBytes(Napi::Env env, napi_value v, const char* name) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* bytes = nullptr;
+    if (napi_get_typedarray_info(env, v, &type, &length, &bytes, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array) {
+      ThrowTypeError(env, name, " must be a string or a Uint8Array");
+      return false;
+    }
+    if (length + 1 > sizeof stack_ && !Allocate(env, length + 1)) return false;
+    if (length > 0) std::memcpy(data_, bytes, length);
+    data_[length] = '\0';
+    return CheckNul(env, name, length);
+  }
+
+  // libaugeas would silently cut the text at an embedded NUL.
+  bool CheckNul(Napi::Env env, const char* name, size_t len) {
+    size_ = len;
     if (std::memchr(data_, '\0', len) != nullptr) {
       ThrowTypeError(env, name, " must not contain NUL characters");
       return false;
     }
     return true;
   }
-
-  const char* get() const { return null_ ? nullptr : data_; }
-
- private:
-  char stack_[512];
-  char* data_ = stack_;
-  bool null_ = false;
 };
 
 bool ReadBool(Napi::Env env, Napi::Value v, const char* name, bool* out) {
@@ -138,13 +179,77 @@ bool ReadBool(Napi::Env env, Napi::Value v, const char* name, bool* out) {
   return true;
 }
 
-// Copies a string libaugeas allocated for the caller, then frees it.
-Napi::Value TakeString(Napi::Env env, char* s) {
+// The trailing `asBuffer` flag of the calls that return text: undefined is false.
+bool ReadAsBuffer(Napi::Env env, Napi::Value v, bool* out) {
+  if (v.IsUndefined()) {
+    *out = false;
+    return true;
+  }
+  return ReadBool(env, v, "asBuffer", out);
+}
+
+// Text from libaugeas as a JS value: a string (UTF-8; invalid sequences become
+// U+FFFD, so it is lossy for bytes that are not UTF-8) or a Buffer holding
+// exactly the bytes.
+Napi::Value MakeText(Napi::Env env, const char* s, size_t len, bool asBuffer) {
+  if (asBuffer) return Napi::Buffer<char>::Copy(env, s, len);
+  return Napi::String::New(env, s, len);
+}
+Napi::Value MakeText(Napi::Env env, const char* s, bool asBuffer) {
   if (s == nullptr) return env.Null();
-  Napi::Value v = Napi::String::New(env, s);
+  return MakeText(env, s, std::strlen(s), asBuffer);
+}
+
+// Copies a string libaugeas allocated for the caller, then frees it.
+Napi::Value TakeText(Napi::Env env, char* s, bool asBuffer) {
+  if (s == nullptr) return env.Null();
+  Napi::Value v = MakeText(env, s, asBuffer);
   std::free(s);
   return v;
 }
+
+// The index argument of the aug_ns_* calls: libaugeas indexes its node array
+// with it unchecked below, so a negative one would read out of bounds.
+bool ReadIndex(Napi::Env env, Napi::Value v, int* out) {
+  if (!v.IsNumber()) {
+    ThrowTypeError(env, "index", " must be a non-negative integer");
+    return false;
+  }
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= INT_MAX) || d != static_cast<double>(static_cast<int>(d))) {
+    ThrowTypeError(env, "index", " must be a non-negative integer");
+    return false;
+  }
+  *out = static_cast<int>(d);
+  return true;
+}
+
+// Collects what libaugeas writes to a FILE* (aug_print, aug_srun) in memory.
+class MemoryOutput {
+ public:
+  MemoryOutput() : file_(open_memstream(&buf_, &size_)) {}
+  MemoryOutput(const MemoryOutput&) = delete;
+  MemoryOutput& operator=(const MemoryOutput&) = delete;
+  ~MemoryOutput() {
+    Finish();
+    std::free(buf_);
+  }
+  FILE* file() const { return file_; }
+  // Flushes and closes the stream; buf_/size_ are valid afterwards.
+  void Finish() {
+    if (file_ != nullptr) std::fclose(file_);
+    file_ = nullptr;
+  }
+  Napi::Value Take(Napi::Env env, bool asBuffer) {
+    Finish();
+    return MakeText(env, buf_ == nullptr ? "" : buf_, buf_ == nullptr ? 0 : size_, asBuffer);
+  }
+
+ private:
+  char* buf_ = nullptr;
+  size_t size_ = 0;
+  FILE* file_;
+};
 
 Napi::Value StartEnd(Napi::Env env, unsigned int start, unsigned int end) {
   Napi::Object o = Napi::Object::New(env);
@@ -181,6 +286,13 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
             InstanceMethod<&AugeasHandle::TextStore>("textStore"),
             InstanceMethod<&AugeasHandle::TextRetrieve>("textRetrieve"),
             InstanceMethod<&AugeasHandle::EscapeName>("escapeName"),
+            InstanceMethod<&AugeasHandle::Print>("print"),
+            InstanceMethod<&AugeasHandle::Srun>("srun"),
+            InstanceMethod<&AugeasHandle::NsAttr>("nsAttr"),
+            InstanceMethod<&AugeasHandle::NsLabel>("nsLabel"),
+            InstanceMethod<&AugeasHandle::NsValue>("nsValue"),
+            InstanceMethod<&AugeasHandle::NsCount>("nsCount"),
+            InstanceMethod<&AugeasHandle::NsPath>("nsPath"),
             InstanceMethod<&AugeasHandle::Close>("close"),
         });
   }
@@ -188,7 +300,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   // new AugeasHandle(root: string | null, loadPath: string | null, flags: number)
   explicit AugeasHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AugeasHandle>(info) {
     Napi::Env env = info.Env();
-    Utf8Arg root, loadPath;
+    TextArg root, loadPath;
     if (!root.Read(env, info[0], "root", true) || !loadPath.Read(env, info[1], "loadPath", true))
       return;
     if (!info[2].IsNumber()) {
@@ -226,33 +338,35 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value Get(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg path;
-    if (aug == nullptr || !path.Read(env, info[0], "path")) return Napi::Value();
+    TextArg path;
+    bool asBuffer = false;
+    if (aug == nullptr || !path.Read(env, info[0], "path") || !ReadAsBuffer(env, info[1], &asBuffer))
+      return Napi::Value();
     const char* value = nullptr;
     int r = aug_get(aug, path.get(), &value);
     if (r < 0) return ThrowAugeasError(env, aug);
     if (r == 0) return env.Undefined();
-    if (value == nullptr) return env.Null();
-    return Napi::String::New(env, value);
+    return MakeText(env, value, asBuffer);
   }
 
   Napi::Value Label(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg path;
-    if (aug == nullptr || !path.Read(env, info[0], "path")) return Napi::Value();
+    TextArg path;
+    bool asBuffer = false;
+    if (aug == nullptr || !path.Read(env, info[0], "path") || !ReadAsBuffer(env, info[1], &asBuffer))
+      return Napi::Value();
     const char* label = nullptr;
     int r = aug_label(aug, path.get(), &label);
     if (r < 0) return ThrowAugeasError(env, aug);
     if (r == 0) return env.Undefined();
-    if (label == nullptr) return env.Null();
-    return Napi::String::New(env, label);
+    return MakeText(env, label, asBuffer);
   }
 
   Napi::Value Set(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg path, value;
+    TextArg path, value;
     if (aug == nullptr || !path.Read(env, info[0], "path") ||
         !value.Read(env, info[1], "value", true))
       return Napi::Value();
@@ -263,7 +377,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value Setm(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg base, sub, value;
+    TextArg base, sub, value;
     if (aug == nullptr || !base.Read(env, info[0], "base") ||
         !sub.Read(env, info[1], "sub", true) || !value.Read(env, info[2], "value", true))
       return Napi::Value();
@@ -275,8 +389,10 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value Match(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg path;
-    if (aug == nullptr || !path.Read(env, info[0], "path")) return Napi::Value();
+    TextArg path;
+    bool asBuffer = false;
+    if (aug == nullptr || !path.Read(env, info[0], "path") || !ReadAsBuffer(env, info[1], &asBuffer))
+      return Napi::Value();
     char** matches = nullptr;
     int n = aug_match(aug, path.get(), &matches);
     if (n < 0) return ThrowAugeasError(env, aug);
@@ -284,9 +400,18 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
     napi_status st = napi_create_array_with_length(env, n, &arr);
     // Keep going after a failed napi call: every element must still be freed.
     for (int i = 0; i < n; i++) {
-      napi_value s;
-      if (st == napi_ok) st = napi_create_string_utf8(env, matches[i], NAPI_AUTO_LENGTH, &s);
-      if (st == napi_ok) st = napi_set_element(env, arr, i, s);
+      if (st == napi_ok) {
+        if (asBuffer) {
+          void* copy = nullptr;
+          napi_value b;
+          st = napi_create_buffer_copy(env, std::strlen(matches[i]), matches[i], &copy, &b);
+          if (st == napi_ok) st = napi_set_element(env, arr, i, b);
+        } else {
+          napi_value s;
+          st = napi_create_string_utf8(env, matches[i], NAPI_AUTO_LENGTH, &s);
+          if (st == napi_ok) st = napi_set_element(env, arr, i, s);
+        }
+      }
       std::free(matches[i]);
     }
     std::free(matches);
@@ -300,7 +425,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value Insert(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg path, label;
+    TextArg path, label;
     bool before = false;
     if (aug == nullptr || !path.Read(env, info[0], "path") || !label.Read(env, info[1], "label") ||
         !ReadBool(env, info[2], "before", &before))
@@ -314,7 +439,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value SrcDst(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg src, dst;
+    TextArg src, dst;
     if (aug == nullptr || !src.Read(env, info[0], "src") || !dst.Read(env, info[1], "dst"))
       return Napi::Value();
     if (Fn(aug, src.get(), dst.get()) < 0) return ThrowAugeasError(env, aug);
@@ -326,7 +451,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value Rename(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg src, label;
+    TextArg src, label;
     if (aug == nullptr || !src.Read(env, info[0], "path") || !label.Read(env, info[1], "label"))
       return Napi::Value();
     int r = aug_rename(aug, src.get(), label.get());
@@ -337,7 +462,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value Rm(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg path;
+    TextArg path;
     if (aug == nullptr || !path.Read(env, info[0], "path")) return Napi::Value();
     int r = aug_rm(aug, path.get());
     if (r < 0) return ThrowAugeasError(env, aug);
@@ -363,16 +488,20 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value LoadFile(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg file;
+    TextArg file;
     if (aug == nullptr || !file.Read(env, info[0], "file")) return Napi::Value();
-    if (aug_load_file(aug, file.get()) < 0) return ThrowAugeasError(env, aug, "ELOAD");
+    // libaugeas 1.14 returns success when the transform's lens cannot be
+    // found (transform_load fails, aug_load_file ignores it) but leaves the
+    // error (ENOLENS) set: an error code after the call is a failure too.
+    if (aug_load_file(aug, file.get()) < 0 || aug_error(aug) != AUG_NOERROR)
+      return ThrowAugeasError(env, aug, "ELOAD");
     return env.Undefined();
   }
 
   Napi::Value Transform(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg lens, file;
+    TextArg lens, file;
     bool excl = false;
     if (aug == nullptr || !lens.Read(env, info[0], "lens") || !file.Read(env, info[1], "file") ||
         !ReadBool(env, info[2], "exclude", &excl))
@@ -384,34 +513,40 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value Preview(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg path;
-    if (aug == nullptr || !path.Read(env, info[0], "path")) return Napi::Value();
+    TextArg path;
+    bool asBuffer = false;
+    if (aug == nullptr || !path.Read(env, info[0], "path") || !ReadAsBuffer(env, info[1], &asBuffer))
+      return Napi::Value();
     char* out = nullptr;
     if (aug_preview(aug, path.get(), &out) < 0) {
       std::free(out);
       return ThrowAugeasError(env, aug);
     }
-    return TakeString(env, out);
+    return TakeText(env, out, asBuffer);
   }
 
   Napi::Value Source(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg path;
-    if (aug == nullptr || !path.Read(env, info[0], "path")) return Napi::Value();
+    TextArg path;
+    bool asBuffer = false;
+    if (aug == nullptr || !path.Read(env, info[0], "path") || !ReadAsBuffer(env, info[1], &asBuffer))
+      return Napi::Value();
     char* out = nullptr;
     if (aug_source(aug, path.get(), &out) < 0) {
       std::free(out);
       return ThrowAugeasError(env, aug);
     }
-    return TakeString(env, out);
+    return TakeText(env, out, asBuffer);
   }
 
   Napi::Value Span(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg path;
-    if (aug == nullptr || !path.Read(env, info[0], "path")) return Napi::Value();
+    TextArg path;
+    bool asBuffer = false;
+    if (aug == nullptr || !path.Read(env, info[0], "path") || !ReadAsBuffer(env, info[1], &asBuffer))
+      return Napi::Value();
     char* filename = nullptr;
     unsigned int ls = 0, le = 0, vs = 0, ve = 0, ss = 0, se = 0;
     if (aug_span(aug, path.get(), &filename, &ls, &le, &vs, &ve, &ss, &se) < 0) {
@@ -419,7 +554,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
       return ThrowAugeasError(env, aug);
     }
     Napi::Object o = Napi::Object::New(env);
-    o.Set("filename", TakeString(env, filename));
+    o.Set("filename", TakeText(env, filename, asBuffer));
     o.Set("label", StartEnd(env, ls, le));
     o.Set("value", StartEnd(env, vs, ve));
     o.Set("span", StartEnd(env, ss, se));
@@ -429,7 +564,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value Defvar(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg name, expr;
+    TextArg name, expr;
     if (aug == nullptr || !name.Read(env, info[0], "name") || !expr.Read(env, info[1], "expr", true))
       return Napi::Value();
     int r = aug_defvar(aug, name.get(), expr.get());
@@ -440,7 +575,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value Defnode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg name, expr, value;
+    TextArg name, expr, value;
     if (aug == nullptr || !name.Read(env, info[0], "name") || !expr.Read(env, info[1], "expr") ||
         !value.Read(env, info[2], "value", true))
       return Napi::Value();
@@ -456,7 +591,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value TextStore(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg lens, node, path;
+    TextArg lens, node, path;
     if (aug == nullptr || !lens.Read(env, info[0], "lens") || !node.Read(env, info[1], "node") ||
         !path.Read(env, info[2], "path"))
       return Napi::Value();
@@ -468,7 +603,7 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value TextRetrieve(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg lens, nodeIn, path, nodeOut;
+    TextArg lens, nodeIn, path, nodeOut;
     if (aug == nullptr || !lens.Read(env, info[0], "lens") || !nodeIn.Read(env, info[1], "nodeIn") ||
         !path.Read(env, info[2], "path") || !nodeOut.Read(env, info[3], "nodeOut"))
       return Napi::Value();
@@ -480,15 +615,140 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value EscapeName(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    Utf8Arg label;
-    if (aug == nullptr || !label.Read(env, info[0], "label")) return Napi::Value();
+    TextArg label;
+    bool asBuffer = false;
+    if (aug == nullptr || !label.Read(env, info[0], "label") || !ReadAsBuffer(env, info[1], &asBuffer))
+      return Napi::Value();
     char* out = nullptr;
     if (aug_escape_name(aug, label.get(), &out) < 0) {
       std::free(out);
       return ThrowAugeasError(env, aug);
     }
     // NULL means "needs no escaping": the input is the answer.
-    return out == nullptr ? info[0] : TakeString(env, out);
+    return out == nullptr ? MakeText(env, label.get(), label.size(), asBuffer) : TakeText(env, out, asBuffer);
+  }
+
+  // print(path | null, asBuffer): aug_print's output (`path = "value"` lines).
+  Napi::Value Print(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    augeas* aug = Open(env);
+    TextArg path;
+    bool asBuffer = false;
+    if (aug == nullptr || !path.Read(env, info[0], "path", true) || !ReadAsBuffer(env, info[1], &asBuffer))
+      return Napi::Value();
+    MemoryOutput out;
+    if (out.file() == nullptr) {
+      Napi::Error::New(env, "print: cannot open an output stream").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    if (aug_print(aug, out.file(), path.get()) < 0) return ThrowAugeasError(env, aug);
+    return out.Take(env, asBuffer);
+  }
+
+  // srun(text, asBuffer) -> { result, output }: result is aug_srun's (the
+  // number of commands run, or -2 after `quit`); -1 throws, with `output`.
+  Napi::Value Srun(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    augeas* aug = Open(env);
+    TextArg text;
+    bool asBuffer = false;
+    if (aug == nullptr || !text.Read(env, info[0], "text") || !ReadAsBuffer(env, info[1], &asBuffer))
+      return Napi::Value();
+    MemoryOutput out;
+    if (out.file() == nullptr) {
+      Napi::Error::New(env, "srun: cannot open an output stream").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    int r = aug_srun(aug, out.file(), text.get());
+    Napi::Value output = out.Take(env, asBuffer);
+    if (r == -1) return ThrowAugeasError(env, aug, "EFAILED", output);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("result", r);
+    o.Set("output", output);
+    return o;
+  }
+
+  // The aug_ns_* calls take (name, index[, asBuffer]); index is 0-based.
+  Napi::Value NsAttr(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    augeas* aug = Open(env);
+    TextArg name;
+    int index = 0;
+    bool asBuffer = false;
+    if (aug == nullptr || !name.Read(env, info[0], "name") || !ReadIndex(env, info[1], &index) ||
+        !ReadAsBuffer(env, info[2], &asBuffer))
+      return Napi::Value();
+    const char* value = nullptr;
+    const char* label = nullptr;
+    char* file = nullptr;
+    if (aug_ns_attr(aug, name.get(), index, &value, &label, &file) < 0) {
+      std::free(file);
+      return ThrowAugeasError(env, aug);
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("value", MakeText(env, value, asBuffer));
+    o.Set("label", MakeText(env, label, asBuffer));
+    o.Set("file", TakeText(env, file, asBuffer));
+    return o;
+  }
+
+  Napi::Value NsLabel(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    augeas* aug = Open(env);
+    TextArg name;
+    int index = 0;
+    bool asBuffer = false;
+    if (aug == nullptr || !name.Read(env, info[0], "name") || !ReadIndex(env, info[1], &index) ||
+        !ReadAsBuffer(env, info[2], &asBuffer))
+      return Napi::Value();
+    const char* label = nullptr;
+    int sibling = 0;
+    if (aug_ns_label(aug, name.get(), index, &label, &sibling) < 0) return ThrowAugeasError(env, aug);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("label", MakeText(env, label, asBuffer));
+    o.Set("index", sibling);
+    return o;
+  }
+
+  Napi::Value NsValue(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    augeas* aug = Open(env);
+    TextArg name;
+    int index = 0;
+    bool asBuffer = false;
+    if (aug == nullptr || !name.Read(env, info[0], "name") || !ReadIndex(env, info[1], &index) ||
+        !ReadAsBuffer(env, info[2], &asBuffer))
+      return Napi::Value();
+    const char* value = nullptr;
+    if (aug_ns_value(aug, name.get(), index, &value) < 0) return ThrowAugeasError(env, aug);
+    return MakeText(env, value, asBuffer);
+  }
+
+  // -1 (libaugeas sets no error code) when there is no such variable or it
+  // holds no node set; the wrapper explains.
+  Napi::Value NsCount(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    augeas* aug = Open(env);
+    TextArg name;
+    if (aug == nullptr || !name.Read(env, info[0], "name")) return Napi::Value();
+    return Napi::Number::New(env, aug_ns_count(aug, name.get()));
+  }
+
+  Napi::Value NsPath(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    augeas* aug = Open(env);
+    TextArg name;
+    int index = 0;
+    bool asBuffer = false;
+    if (aug == nullptr || !name.Read(env, info[0], "name") || !ReadIndex(env, info[1], &index) ||
+        !ReadAsBuffer(env, info[2], &asBuffer))
+      return Napi::Value();
+    char* path = nullptr;
+    if (aug_ns_path(aug, name.get(), index, &path) < 0) {
+      std::free(path);
+      return ThrowAugeasError(env, aug);
+    }
+    return TakeText(env, path, asBuffer);
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
