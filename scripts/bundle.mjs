@@ -63,7 +63,26 @@ const CJS_BANNER = 'const __machinaImportMetaUrl = require("node:url").pathToFil
 // CommonJS dependencies bundled into an ES module call require() for Node's built-ins.
 const ESM_BANNER = 'import { createRequire as __machinaCreateRequire } from "node:module";\nconst require = __machinaCreateRequire(import.meta.url);';
 
-for (const dir of new Set(BUNDLES.map((b) => b.dir))) fs.rmSync(path.join(repo, dir, "bundle"), { recursive: true, force: true });
+// Everything is made in a staging directory beside bundle/, then published file by file (publish):
+// a program running from bundle/ meanwhile — a test's daemon while another test runs `make
+// install`, which builds — never finds a file missing or half written.
+const DIRS = [...new Set(BUNDLES.map((b) => b.dir))];
+const staging = (dir) => path.join(repo, dir, `bundle.next-${process.pid}`);
+/** Whether a staging directory's build is still running (another `make` at the same time). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+for (const dir of DIRS) {
+  for (const e of fs.readdirSync(path.join(repo, dir))) {
+    const pid = /^bundle\.next-(\d+)$/.exec(e)?.[1];
+    if (pid !== undefined && !alive(Number(pid))) fs.rmSync(path.join(repo, dir, e), { recursive: true, force: true });
+  }
+}
 /** Leaves the imports named in `split` out of a bundle, loaded from the file they map to instead. */
 const splitPlugin = (split) => ({
   name: "machina-split",
@@ -86,7 +105,7 @@ for (const { dir, entry, out, external, split, packages, versionOf } of BUNDLES)
   const cjs = out.endsWith(".cjs");
   await build({
     entryPoints: [path.join(abs, entry)],
-    outfile: path.join(abs, "bundle", out),
+    outfile: path.join(staging(dir), out),
     bundle: true,
     format: cjs ? "cjs" : "esm",
     platform: "node",
@@ -113,7 +132,7 @@ for (const { dir, entry, out, external, split, packages, versionOf } of BUNDLES)
 // (sourcesContent), because where those files are in an installed node_modules, if anywhere,
 // cannot be known here.
 function embedForeignSources(dir, out) {
-  const file = path.join(repo, dir, "bundle", `${out}.map`);
+  const file = path.join(staging(dir), `${out}.map`);
   const own = path.join(repo, dir, "src") + path.sep;
   const map = JSON.parse(fs.readFileSync(file, "utf8"));
   map.sourcesContent = map.sources.map((s) => {
@@ -128,7 +147,7 @@ for (const { dir, out } of BUNDLES) embedForeignSources(dir, out);
 // through v8-cache.cjs with V8's code cache, made here by running `machina --help` (the
 // functions that run then are in the cache too).
 function codeCache(dir) {
-  const bundle = path.join(repo, dir, "bundle");
+  const bundle = staging(dir);
   fs.copyFileSync(path.join(repo, "scripts", "v8-cache.cjs"), path.join(bundle, "v8-cache.cjs"));
   fs.writeFileSync(
     path.join(bundle, "machina.cjs"),
@@ -140,5 +159,25 @@ function codeCache(dir) {
   if (!fs.existsSync(`${body}.v8cache`)) throw new Error(`bundle: no code cache was written for ${body}`);
 }
 codeCache("packages/client");
+
+/**
+ * Moves what was made into bundle/: each file renamed over the old one only when its bytes
+ * differ (so an up-to-date build changes nothing), then what is no longer made is removed.
+ */
+function publish(dir) {
+  const from = staging(dir);
+  const to = path.join(repo, dir, "bundle");
+  fs.mkdirSync(to, { recursive: true });
+  const made = new Set(fs.readdirSync(from));
+  for (const name of made) {
+    const next = path.join(from, name);
+    const current = path.join(to, name);
+    const same = fs.existsSync(current) && fs.readFileSync(current).equals(fs.readFileSync(next));
+    if (!same) fs.renameSync(next, current);
+  }
+  for (const name of fs.readdirSync(to)) if (!made.has(name)) fs.rmSync(path.join(to, name), { recursive: true, force: true });
+  fs.rmSync(from, { recursive: true, force: true });
+}
+for (const dir of DIRS) publish(dir);
 
 console.log(`build: bundles in ${[...new Set(BUNDLES.map((b) => `${b.dir}/bundle`))].join(", ")}`);
