@@ -10,9 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Fault } from "#src/faults.js";
 import { InitdBackend } from "#src/service/initd-backend.js";
-import type { ErrorKind } from "@machina/protocol";
+import { rejectsWithFault } from "../faults.test-support.js";
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../test/fixtures/service");
 
@@ -42,16 +41,6 @@ function alive(pid: number): boolean {
   }
 }
 
-async function fault<K extends ErrorKind>(p: Promise<unknown>, kind: K): Promise<Fault<K>> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof Fault, `expected a Fault, got ${e}`);
-    assert.equal(e.kind, kind, e.message);
-    return e as Fault<K>;
-  }
-  assert.fail(`expected a ${kind} fault`);
-}
 
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "machina-initd-"));
@@ -106,14 +95,14 @@ test("LSB status codes map onto the model: a dead process with a pid file is fai
 });
 
 test("an action the script does not implement (LSB 3) is backend-failed with its output", async () => {
-  const e = await fault(backend.change("reload", "machina-testd"), "backend-failed");
+  const e = await rejectsWithFault(backend.change("reload", "machina-testd"), "backend-failed");
   assert.equal(e.fields.exitCode, 3);
   assert.equal(e.fields.backend, "initd");
   assert.match(String(e.fields.detail), /cannot reload/);
 });
 
 test("a failing script is backend-failed with its exit code and output", async () => {
-  const e = await fault(backend.change("start", "fails"), "backend-failed");
+  const e = await rejectsWithFault(backend.change("start", "fails"), "backend-failed");
   assert.equal(e.fields.exitCode, 6);
   assert.equal(e.fields.retryable, false);
   assert.match(String(e.fields.detail), /unknown directive 'Listen'/);
@@ -122,7 +111,7 @@ test("a failing script is backend-failed with its exit code and output", async (
 
 test("a hanging script times out, and it and its children are killed", async () => {
   fs.rmSync(path.join(state, "hangs.child"), { force: true });
-  const e = await fault(backend.change("restart", "hangs"), "timeout");
+  const e = await rejectsWithFault(backend.change("restart", "hangs"), "timeout");
   assert.equal(e.fields.timeoutMs, 1500);
   const child = Number(fs.readFileSync(path.join(state, "hangs.child"), "utf8"));
   for (let i = 0; i < 200 && alive(child); i++) await new Promise((r) => setTimeout(r, 10));
@@ -154,7 +143,7 @@ test("unsafe scripts are refused before they run: group- or world-writable, not 
     make();
     for (const action of ["start", "status"] as const) {
       const p = action === "status" ? backend.status(name) : backend.change(action, name);
-      const e = await fault(p, "policy-denied");
+      const e = await rejectsWithFault(p, "policy-denied");
       assert.match(e.message, /refusing to run it/);
     }
     assert.equal(fs.existsSync(path.join(state, `${name}.ran`)), false, `${name} never ran`);
@@ -168,7 +157,7 @@ test("an unsafe init directory is refused too", async () => {
     fs.chmodSync(path.join(other, "probe"), 0o755);
     fs.chmodSync(other, 0o777);
     const open = new InitdBackend({ dir: other, timeoutMs: 1500 });
-    const e = await fault(open.status("probe"), "policy-denied");
+    const e = await rejectsWithFault(open.status("probe"), "policy-denied");
     assert.match(e.message, /directory/);
     assert.equal(fs.existsSync(path.join(other, "..", "state", "probe.ran")), false);
   } finally {
@@ -184,7 +173,7 @@ test("an init directory below a directory others can write (without the sticky b
     fs.copyFileSync(path.join(FIXTURES, "probe"), path.join(dir, "probe"));
     fs.chmodSync(path.join(dir, "probe"), 0o755);
     fs.chmodSync(parent, 0o777);
-    const e = await fault(new InitdBackend({ dir, timeoutMs: 1500 }).status("probe"), "policy-denied");
+    const e = await rejectsWithFault(new InitdBackend({ dir, timeoutMs: 1500 }).status("probe"), "policy-denied");
     assert.match(e.message, /is below .* writable by others without the sticky bit/);
     // Sticky (as /tmp is), nobody else can rename init.d away: accepted.
     fs.chmodSync(parent, 0o1777);
@@ -195,8 +184,8 @@ test("an init directory below a directory others can write (without the sticky b
 });
 
 test("a missing script is not-found; a name that is not a script name never reaches the filesystem", async () => {
-  await fault(backend.status("no-such-service"), "not-found");
-  for (const bad of ["../init.d/probe", "/bin/sh", "-x"]) await fault(backend.status(bad), "invalid-params");
+  await rejectsWithFault(backend.status("no-such-service"), "not-found");
+  for (const bad of ["../init.d/probe", "/bin/sh", "-x"]) await rejectsWithFault(backend.status(bad), "invalid-params");
 });
 
 test("existing() lists the regular files with valid names", async () => {
@@ -209,6 +198,6 @@ test("existing() lists the regular files with valid names", async () => {
 
 test("output is capped", async () => {
   const big = new InitdBackend({ dir: initd, timeoutMs: 5000, maxOutputBytes: 10 });
-  const e = await fault(big.change("start", "fails"), "backend-failed");
+  const e = await rejectsWithFault(big.change("start", "fails"), "backend-failed");
   assert.match(String(e.fields.detail), /^fails: \/et\n\[output truncated\]$/);
 });

@@ -11,10 +11,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { SERVICE_LOG_MAX_BYTES, type ErrorKind } from "@machina/protocol";
-import { Fault } from "#src/faults.js";
+import { SERVICE_LOG_MAX_BYTES } from "@machina/protocol";
 import { createLogger } from "#src/logger.js";
 import { readLogFile } from "#src/service/log-file.js";
+import { throwsFault } from "../faults.test-support.js";
 
 let dir: string;
 let root: string;
@@ -28,16 +28,6 @@ const read = (lines: number, cursor?: string, file = LOG) => readLogFile(root, f
 const messages = (r: { lines: { message: string }[] }) => r.lines.map((l) => l.message);
 const numbered = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`);
 
-function refused<K extends ErrorKind>(f: () => unknown, kind: K): Fault<K> {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof Fault, `expected a Fault, got ${e}`);
-    assert.equal(e.kind, kind, e.message);
-    return e as Fault<K>;
-  }
-  assert.fail(`expected a ${kind} fault`);
-}
 
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "machina-logfile-"));
@@ -132,7 +122,7 @@ test("rotation: the rest of the renamed file (now .1) first, then the new file f
 test("cursors that are not this log's kind, or malformed, are invalid-params", () => {
   fs.writeFileSync(onDisk(LOG), "a\n");
   for (const cursor of ["", "garbage", "j1.s=abc;i=1", "f1.1.2.3", "f1.1.2.-3.0123456789abcdef", "f1.1.2.99999999999999999.0123456789abcdef", "f1.a.b.c.d", "f1.1.2.3.0123456789abcdef\n", "f1.1.2.3.0123456789ABCDEF"]) {
-    const e = refused(() => read(10, cursor), "invalid-params");
+    const e = throwsFault(() => read(10, cursor), "invalid-params");
     assert.equal(e.fields.param, "/cursor", cursor);
   }
 });
@@ -148,13 +138,13 @@ test("containment: symbolic links (file or directory, out of the root or within 
   ];
   for (const [file, make] of cases) {
     make();
-    const e = refused(() => read(10, undefined, file), "policy-denied");
+    const e = throwsFault(() => read(10, undefined, file), "policy-denied");
     assert.equal(e.fields.target, file);
     assert.ok(!e.message.includes(dir), `the client is not told where --root is: ${e.message}`);
   }
-  const missing = refused(() => read(10, undefined, "/var/log/none.log"), "not-found");
+  const missing = throwsFault(() => read(10, undefined, "/var/log/none.log"), "not-found");
   assert.equal(missing.fields.target, "/var/log/none.log");
-  refused(() => read(10, undefined, "/var/log/app/error.log/x"), "not-found");
+  throwsFault(() => read(10, undefined, "/var/log/app/error.log/x"), "not-found");
 });
 
 test("a directory on the way replaced by a symbolic link after a cursor was given: refused, not followed", () => {
@@ -165,5 +155,5 @@ test("a directory on the way replaced by a symbolic link after a cursor was give
   fs.mkdirSync(path.join(outside, "svc"));
   fs.writeFileSync(path.join(outside, "svc/out.log"), "not mine\n");
   fs.symlinkSync(path.join(outside, "svc"), onDisk("/var/log/svc"));
-  refused(() => read(10, cursor, "/var/log/svc/out.log"), "policy-denied");
+  throwsFault(() => read(10, cursor, "/var/log/svc/out.log"), "policy-denied");
 });
