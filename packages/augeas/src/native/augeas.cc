@@ -224,6 +224,16 @@ bool ReadIndex(Napi::Env env, Napi::Value v, int* out) {
   return true;
 }
 
+// The arguments of the aug_ns_* calls that take a node: (name, index, asBuffer).
+struct NsArgs {
+  TextArg name;
+  int index = 0;
+  bool asBuffer = false;
+  bool Read(Napi::Env env, const Napi::CallbackInfo& info) {
+    return name.Read(env, info[0], "name") && ReadIndex(env, info[1], &index) && ReadAsBuffer(env, info[2], &asBuffer);
+  }
+};
+
 // Collects what libaugeas writes to a FILE* (aug_print, aug_srun) in memory.
 class MemoryOutput {
  public:
@@ -672,40 +682,32 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value NsAttr(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    TextArg name;
-    int index = 0;
-    bool asBuffer = false;
-    if (aug == nullptr || !name.Read(env, info[0], "name") || !ReadIndex(env, info[1], &index) ||
-        !ReadAsBuffer(env, info[2], &asBuffer))
-      return Napi::Value();
+    NsArgs a;
+    if (aug == nullptr || !a.Read(env, info)) return Napi::Value();
     const char* value = nullptr;
     const char* label = nullptr;
     char* file = nullptr;
-    if (aug_ns_attr(aug, name.get(), index, &value, &label, &file) < 0) {
+    if (aug_ns_attr(aug, a.name.get(), a.index, &value, &label, &file) < 0) {
       std::free(file);
       return ThrowAugeasError(env, aug);
     }
     Napi::Object o = Napi::Object::New(env);
-    o.Set("value", MakeText(env, value, asBuffer));
-    o.Set("label", MakeText(env, label, asBuffer));
-    o.Set("file", TakeText(env, file, asBuffer));
+    o.Set("value", MakeText(env, value, a.asBuffer));
+    o.Set("label", MakeText(env, label, a.asBuffer));
+    o.Set("file", TakeText(env, file, a.asBuffer));
     return o;
   }
 
   Napi::Value NsLabel(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    TextArg name;
-    int index = 0;
-    bool asBuffer = false;
-    if (aug == nullptr || !name.Read(env, info[0], "name") || !ReadIndex(env, info[1], &index) ||
-        !ReadAsBuffer(env, info[2], &asBuffer))
-      return Napi::Value();
+    NsArgs a;
+    if (aug == nullptr || !a.Read(env, info)) return Napi::Value();
     const char* label = nullptr;
     int sibling = 0;
-    if (aug_ns_label(aug, name.get(), index, &label, &sibling) < 0) return ThrowAugeasError(env, aug);
+    if (aug_ns_label(aug, a.name.get(), a.index, &label, &sibling) < 0) return ThrowAugeasError(env, aug);
     Napi::Object o = Napi::Object::New(env);
-    o.Set("label", MakeText(env, label, asBuffer));
+    o.Set("label", MakeText(env, label, a.asBuffer));
     o.Set("index", sibling);
     return o;
   }
@@ -713,15 +715,11 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value NsValue(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    TextArg name;
-    int index = 0;
-    bool asBuffer = false;
-    if (aug == nullptr || !name.Read(env, info[0], "name") || !ReadIndex(env, info[1], &index) ||
-        !ReadAsBuffer(env, info[2], &asBuffer))
-      return Napi::Value();
+    NsArgs a;
+    if (aug == nullptr || !a.Read(env, info)) return Napi::Value();
     const char* value = nullptr;
-    if (aug_ns_value(aug, name.get(), index, &value) < 0) return ThrowAugeasError(env, aug);
-    return MakeText(env, value, asBuffer);
+    if (aug_ns_value(aug, a.name.get(), a.index, &value) < 0) return ThrowAugeasError(env, aug);
+    return MakeText(env, value, a.asBuffer);
   }
 
   // -1 (libaugeas sets no error code) when there is no such variable or it
@@ -737,18 +735,14 @@ class AugeasHandle : public Napi::ObjectWrap<AugeasHandle> {
   Napi::Value NsPath(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     augeas* aug = Open(env);
-    TextArg name;
-    int index = 0;
-    bool asBuffer = false;
-    if (aug == nullptr || !name.Read(env, info[0], "name") || !ReadIndex(env, info[1], &index) ||
-        !ReadAsBuffer(env, info[2], &asBuffer))
-      return Napi::Value();
+    NsArgs a;
+    if (aug == nullptr || !a.Read(env, info)) return Napi::Value();
     char* path = nullptr;
-    if (aug_ns_path(aug, name.get(), index, &path) < 0) {
+    if (aug_ns_path(aug, a.name.get(), a.index, &path) < 0) {
       std::free(path);
       return ThrowAugeasError(env, aug);
     }
-    return TakeText(env, path, asBuffer);
+    return TakeText(env, path, a.asBuffer);
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
