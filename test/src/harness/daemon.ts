@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { after } from "node:test";
 import type { Sandbox } from "./sandbox.js";
 import { waitFor } from "./wait.js";
 
@@ -21,6 +22,17 @@ const live = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
+// A test that fails while its daemon runs leaves the daemon running, and a live child keeps the
+// test file's process waiting until the 10-minute test timeout. Once the file's tests are done,
+// its own after hooks get a minute to stop their daemons; then what is left is killed (the timer
+// does not itself keep the process alive). Only under the test runner: the bench imports this too.
+if (process.env.NODE_TEST_CONTEXT) {
+  after(() => {
+    setTimeout(() => {
+      for (const child of live) child.kill("SIGKILL");
+    }, 60_000).unref();
+  });
+}
 
 export interface Exit {
   code: number | null;
