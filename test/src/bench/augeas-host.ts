@@ -31,10 +31,10 @@ async function timed(size: BenchSize, op: () => unknown): Promise<ScenarioResult
 async function threadScenario(root: string, size: BenchSize): Promise<ScenarioResult> {
   const worker = new Worker(new URL("./thread-host.js", import.meta.url), { workerData: { root, policy: BENCH_POLICY } });
   try {
-    const waiting = new Map<number, (outcome: ReturnType<typeof runCall>) => void>();
+    const waiting = new Map<number, (outcome: Awaited<ReturnType<typeof runCall>>) => void>();
     await new Promise<void>((resolve, reject) => {
       worker.once("error", reject);
-      worker.on("message", (m: { ready?: true; id: number; outcome: ReturnType<typeof runCall> }) => {
+      worker.on("message", (m: { ready?: true; id: number; outcome: Awaited<ReturnType<typeof runCall>> }) => {
         if (m.ready) return resolve();
         waiting.get(m.id)?.(m.outcome);
         waiting.delete(m.id);
@@ -42,7 +42,7 @@ async function threadScenario(root: string, size: BenchSize): Promise<ScenarioRe
     });
     let id = 0;
     const call = () =>
-      new Promise<ReturnType<typeof runCall>>((resolve) => {
+      new Promise<Awaited<ReturnType<typeof runCall>>>((resolve) => {
         waiting.set(++id, resolve);
         worker.postMessage({ id, method: "augeas.get", params: { path: GET_PATH } });
       });
@@ -52,7 +52,7 @@ async function threadScenario(root: string, size: BenchSize): Promise<ScenarioRe
   }
 }
 
-function expect(outcome: ReturnType<typeof runCall>): void {
+function expect(outcome: Awaited<ReturnType<typeof runCall>>): void {
   if (!outcome.granted || !("result" in outcome)) throw new Error(`augeas.get of ${GET_PATH} failed: ${JSON.stringify(outcome)}`);
 }
 
@@ -64,7 +64,7 @@ export async function hostScenarios(root: string, size: BenchSize): Promise<{ in
   let inProcess: ScenarioResult;
   try {
     local.usePolicy(section);
-    inProcess = await timed(size, () => expect(runCall(local, "augeas.get", params, quiet)));
+    inProcess = await timed(size, () => expect(runCall(local, "augeas.get", params, quiet) as Awaited<ReturnType<typeof runCall>>));
   } finally {
     local.close();
   }

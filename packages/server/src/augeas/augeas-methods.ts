@@ -23,7 +23,8 @@ export interface LocalEntry<M extends AugeasMethod, G> {
   /** What the call names, for the audit line even when refused (paths, never values); the daemon calls it. */
   targets(params: ParamsOf<M>): string[];
   authorise(params: ParamsOf<M>, rt: AugeasLocalRuntime): Decision<G>;
-  run(grant: Grant<G>, rt: AugeasLocalRuntime): ResultOf<M>;
+  /** Synchronous unless it must wait for a program (a save's validators): the host answers a promise when it settles. */
+  run(grant: Grant<G>, rt: AugeasLocalRuntime): ResultOf<M> | Promise<ResultOf<M>>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -178,7 +179,7 @@ export const AUGEAS_METHODS = [
     method: "augeas.save",
     targets: () => [],
     authorise: authorisePending,
-    run: ({ value: files }, rt) => ({ files: rt.workspace.save(files) }),
+    run: async ({ value: files }, rt) => ({ files: await rt.workspace.save(files) }),
   }),
   local({
     method: "augeas.preview",
@@ -223,7 +224,7 @@ export const AUGEAS_METHODS = [
         throw e;
       }
     },
-    run: ({ value: { mark, files, previewOnly } }, rt) => {
+    run: async ({ value: { mark, files, previewOnly } }, rt) => {
       const ws = rt.workspace;
       try {
         const diffs = ws.preview(files, (node) => rt.engine.isReadable(node));
@@ -231,7 +232,7 @@ export const AUGEAS_METHODS = [
           ws.rollback(mark);
           return { changes: diffs, saved: false, files: [] };
         }
-        return { changes: diffs, saved: true, files: ws.save(files) };
+        return { changes: diffs, saved: true, files: await ws.save(files) };
       } catch (e) {
         ws.rollback(mark);
         throw e;

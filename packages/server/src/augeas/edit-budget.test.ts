@@ -44,6 +44,7 @@ function edit(f: Fixture, change: AugeasChange): void {
           : [];
   if (!method) throw new Error(`not in this test: ${change.op}`);
   const outcome = runCall(f.rt, method, params, quiet);
+  if (outcome instanceof Promise) throw new Error(`${method} answered a promise; edits are synchronous`);
   if ("refusal" in outcome) throw new PolicyDeniedFault(outcome.refusal.target, outcome.refusal.reason);
   if ("fault" in outcome) {
     const fault = outcome.fault;
@@ -88,11 +89,11 @@ describe("edit budget", () => {
   describe("pending edits", () => {
     beforeEach(() => (f = open({ maxPendingEdits: 3, maxPendingBytes: 1000 })));
 
-    it("counts edits until a save or a discard", () => {
+    it("counts edits until a save or a discard", async () => {
       for (const v of ["a", "b", "c"]) edit(f, { op: "set", path: "/files/etc/hostname/hostname", value: v });
       const e = refused(f, { op: "set", path: "/files/etc/hostname/hostname", value: "d" }, "pending-edits");
       assert.equal(e.fields.max, 3);
-      assert.deepEqual(f.ws.save(["/etc/hostname"]), ["/etc/hostname"]);
+      assert.deepEqual(await f.ws.save(["/etc/hostname"]), ["/etc/hostname"]);
       edit(f, { op: "set", path: "/files/etc/hostname/hostname", value: "e" });
       f.ws.reset();
       for (const v of ["f", "g", "h"]) edit(f, { op: "set", path: "/files/etc/hostname/hostname", value: v });
@@ -137,7 +138,7 @@ describe("edit budget", () => {
       edit(f, { op: "set", path: "/files/etc/hosts/4/ipaddr", value: "10.0.0.4" });
     });
 
-    it("refuses growing a file beyond its bytes, its size on disk counted", () => {
+    it("refuses growing a file beyond its bytes, its size on disk counted", async () => {
       // Each set below adds its node's path (28 bytes) and its value (40) to the file.
       f = open({ maxFileBytes: 180 });
       edit(f, { op: "set", path: "/files/etc/hostname/hostname", value: "x".repeat(40) });
@@ -147,7 +148,7 @@ describe("edit budget", () => {
       assert.equal(e.fields.file, "/etc/hostname");
       // Another file has its own; a save counts the file as written.
       edit(f, { op: "set", path: "/files/etc/hosts/1/canonical", value: "y".repeat(40) });
-      f.ws.save(["/etc/hostname"]);
+      await f.ws.save(["/etc/hostname"]);
       edit(f, { op: "set", path: "/files/etc/hostname/hostname", value: "y".repeat(40) });
     });
   });

@@ -41,10 +41,10 @@ const onDisk = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
 const otherWriter = (text: string) => fs.writeFileSync(path.join(root, "etc/hostname"), text);
 
 /** Saves hostname = "ours" and answers the error kind, or "ok". */
-function saveOurs(): string {
+async function saveOurs(): Promise<string> {
   ws.aug.set("/files/etc/hostname/hostname", "ours");
   try {
-    ws.save(["/etc/hostname"]);
+    await ws.save(["/etc/hostname"]);
     return "ok";
   } catch (e) {
     if (e instanceof Fault) return e.kind;
@@ -52,7 +52,7 @@ function saveOurs(): string {
   }
 }
 
-test("a change made right after libaugeas read the file in aug_load is never reverted by a save", () => {
+test("a change made right after libaugeas read the file in aug_load is never reverted by a save", async () => {
   const load = ws.aug.load.bind(ws.aug);
   let writes = 0;
   ws.aug.load = () => {
@@ -62,7 +62,7 @@ test("a change made right after libaugeas read the file in aug_load is never rev
   };
   ws.reset();
   const seen = ws.aug.get("/files/etc/hostname/hostname");
-  const outcome = saveOurs();
+  const outcome = await saveOurs();
   // Never silently reverted: a save that succeeds must have started from their change …
   if (outcome === "ok") assert.equal(seen, "theirs", "the save succeeded, so the tree must have held the other writer's change");
   else assert.deepEqual([outcome, onDisk("/etc/hostname")], ["conflict", "theirs\n"]);
@@ -71,7 +71,7 @@ test("a change made right after libaugeas read the file in aug_load is never rev
   assert.equal(onDisk("/etc/hostname"), "ours\n");
 });
 
-test("a file that keeps changing while it is loaded cannot be saved over", () => {
+test("a file that keeps changing while it is loaded cannot be saved over", async () => {
   const load = ws.aug.load.bind(ws.aug);
   let n = 0;
   ws.aug.load = () => {
@@ -80,63 +80,63 @@ test("a file that keeps changing while it is loaded cannot be saved over", () =>
   };
   ws.reset();
   ws.aug.load = load;
-  assert.equal(saveOurs(), "conflict");
+  assert.equal(await saveOurs(), "conflict");
   assert.equal(onDisk("/etc/hostname"), `theirs-${n}\n`);
   assert.ok(logged.some((l) => l.includes("kept changing")));
   // The next session starts from what is on disk and saves normally.
   ws.reset();
-  assert.equal(saveOurs(), "ok");
+  assert.equal(await saveOurs(), "ok");
   assert.equal(onDisk("/etc/hostname"), "ours\n");
 });
 
-test("a change made while libaugeas produces the new text is a conflict, and stays on disk", () => {
+test("a change made while libaugeas produces the new text is a conflict, and stays on disk", async () => {
   const save = ws.aug.save.bind(ws.aug);
   ws.aug.save = () => {
     // libaugeas reads the original when it starts writing; the other writer is just ahead of it.
     otherWriter("theirs\n");
     save();
   };
-  assert.equal(saveOurs(), "conflict");
+  assert.equal(await saveOurs(), "conflict");
   assert.equal(onDisk("/etc/hostname"), "theirs\n");
   assert.deepEqual(fs.readdirSync(path.join(root, "etc")).sort(), ["hostname", "hosts"], "nothing is left behind");
 });
 
-test("a change made right after libaugeas produced the new text is a conflict, and stays on disk", () => {
+test("a change made right after libaugeas produced the new text is a conflict, and stays on disk", async () => {
   const save = ws.aug.save.bind(ws.aug);
   ws.aug.save = () => {
     save();
     otherWriter("theirs\n");
   };
-  assert.equal(saveOurs(), "conflict");
+  assert.equal(await saveOurs(), "conflict");
   assert.equal(onDisk("/etc/hostname"), "theirs\n");
   // The pending edit survives the refusal: after a discard-free retry it is still a conflict (the session's view is gone) …
   ws.aug.save = save;
-  assert.equal(saveOurs(), "conflict");
+  assert.equal(await saveOurs(), "conflict");
   // … until the session starts over from the disk.
   ws.reset();
-  assert.equal(saveOurs(), "ok");
+  assert.equal(await saveOurs(), "ok");
   assert.equal(onDisk("/etc/hostname"), "ours\n");
 });
 
-test("a save answers only after the new text is in place, and the next save of the same session is not a conflict", () => {
-  assert.equal(saveOurs(), "ok");
+test("a save answers only after the new text is in place, and the next save of the same session is not a conflict", async () => {
+  assert.equal(await saveOurs(), "ok");
   assert.equal(onDisk("/etc/hostname"), "ours\n");
   ws.aug.set("/files/etc/hostname/hostname", "again");
-  assert.deepEqual(ws.save(["/etc/hostname"]), ["/etc/hostname"]);
+  assert.deepEqual(await ws.save(["/etc/hostname"]), ["/etc/hostname"]);
   assert.equal(onDisk("/etc/hostname"), "again\n");
   // A hosts entry added the augtool way (label 01, which the lens renumbers on reading) saves twice in one session too.
   ws.aug.set("/files/etc/hosts/01/ipaddr", "10.0.0.1");
   ws.aug.set("/files/etc/hosts/01/canonical", "one");
-  assert.deepEqual(ws.save(["/etc/hosts"]), ["/etc/hosts"]);
+  assert.deepEqual(await ws.save(["/etc/hosts"]), ["/etc/hosts"]);
   ws.aug.set("/files/etc/hosts/01/canonical", "uno");
-  assert.deepEqual(ws.save(["/etc/hosts"]), ["/etc/hosts"]);
+  assert.deepEqual(await ws.save(["/etc/hosts"]), ["/etc/hosts"]);
   assert.equal(onDisk("/etc/hosts"), `${HOSTS}10.0.0.1\tuno\n`);
   assert.deepEqual(fs.readdirSync(path.join(root, "etc")).sort(), ["hostname", "hosts"]);
 });
 
-test("a leftover FILE.augnew is never overwritten: saving FILE is a conflict while it exists", () => {
+test("a leftover FILE.augnew is never overwritten: saving FILE is a conflict while it exists", async () => {
   fs.writeFileSync(path.join(root, "etc/hostname.augnew"), "someone's proposal\n");
-  assert.equal(saveOurs(), "conflict");
+  assert.equal(await saveOurs(), "conflict");
   assert.equal(fs.readFileSync(path.join(root, "etc/hostname.augnew"), "utf8"), "someone's proposal\n");
   assert.equal(onDisk("/etc/hostname"), "original\n");
 });

@@ -245,8 +245,11 @@ export class AugeasWorkspace {
    * checks every file again — a writer that changed one while libaugeas was
    * producing the new texts is a conflict, not overwritten — and only then
    * renames each FILE.augnew over FILE. What it renamed is the snapshot.
+   *
+   * Between the two, `prepareNewTexts` may wait for programs (validators);
+   * the host takes no other request meanwhile, so the tree cannot change.
    */
-  save(candidates: readonly string[]): string[] {
+  async save(candidates: readonly string[]): Promise<string[]> {
     const toWrite: string[] = [];
     for (const file of candidates) {
       this.checkWritable(file);
@@ -280,18 +283,16 @@ export class AugeasWorkspace {
         .map((node) => node.replace(/^\/files/, ""));
       for (const file of written) this.checkWritable(file);
     } catch (e) {
-      for (const f of removeNewSaveTempFiles(this.root, toWrite, temps)) this.logger.debug(`removed ${f}, left behind by the abandoned save`);
-      // libaugeas marks the tree clean even when the save failed, so a retry
-      // would write nothing and report success: rebuild the pending edits
-      // (the files on disk are unchanged) so they stay pending for real.
-      try {
-        this.rollback(this.journal.length);
-      } catch (replay) {
-        this.logger.error("could not restore the pending edits after a failed save; discarding them", replay);
-        this.reset();
-      }
+      this.abandonSave(toWrite, temps);
       if (e instanceof Fault) throw e;
       throw augeasFault(e, toWrite.length === 1 ? toWrite[0] : undefined, this.logger);
+    }
+    try {
+      await this.prepareNewTexts(written);
+      for (const file of written) this.checkWritable(file);
+    } catch (e) {
+      this.abandonSave(toWrite, temps);
+      throw e;
     }
     for (const [i, file] of written.entries()) {
       const next = this.newTextPath(file);
@@ -310,6 +311,27 @@ export class AugeasWorkspace {
     this.journal = [];
     this.budget.saved();
     return written;
+  }
+
+  /**
+   * Every FILE.augnew of this save exists and nothing is renamed yet: the
+   * place for checks of the new texts themselves. A throw abandons the save
+   * (nothing is written, the edits stay pending).
+   */
+  private async prepareNewTexts(_written: readonly string[]): Promise<void> {}
+
+  /** A save that will not happen: its temporary files go, and its edits stay pending. */
+  private abandonSave(toWrite: readonly string[], temps: ReadonlySet<string>): void {
+    for (const f of removeNewSaveTempFiles(this.root, toWrite, temps)) this.logger.debug(`removed ${f}, left behind by the abandoned save`);
+    // libaugeas marks the tree clean even when the save failed, so a retry
+    // would write nothing and report success: rebuild the pending edits
+    // (the files on disk are unchanged) so they stay pending for real.
+    try {
+      this.rollback(this.journal.length);
+    } catch (replay) {
+      this.logger.error("could not restore the pending edits after a failed save; discarding them", replay);
+      this.reset();
+    }
   }
 
   /** Throws unless `file` may be written now: a writable policy file, still the file the policy names, unchanged on disk since it was loaded. */

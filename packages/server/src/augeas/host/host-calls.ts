@@ -11,7 +11,13 @@ import { localEntry } from "../augeas-methods.js";
 import type { AugeasLocalRuntime } from "../local-runtime.js";
 import type { CallOutcome, HostFault } from "./host-protocol.js";
 
-export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown, logger: Logger): CallOutcome {
+/**
+ * Runs one call. Most calls finish synchronously (their outcome is returned
+ * as is, so pipelined calls are answered without a turn of the event loop);
+ * a call whose `run` must wait for a program (a save's validators) answers a
+ * promise, and the host takes no other request until it settles.
+ */
+export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown, logger: Logger): CallOutcome | Promise<CallOutcome> {
   const entry = localEntry(method);
   if (!entry) return { granted: false, fault: { kind: "not-found", message: `no such method: ${method.slice(0, 100)}`, fields: {} } };
   let decision: Decision<unknown>;
@@ -26,11 +32,16 @@ export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown,
   }
   // The only grant made in this process, from the Allow just above.
   const grant = { value: decision.value as never } as Grant<never>;
+  const targets = decision.targets;
+  const failed = (e: unknown): CallOutcome => ({ granted: true, targets, fault: toHostFault(e, method, logger) });
+  let result: unknown;
   try {
-    return { granted: true, targets: decision.targets, result: entry.run(grant, rt) };
+    result = entry.run(grant, rt);
   } catch (e) {
-    return { granted: true, targets: decision.targets, fault: toHostFault(e, method, logger) };
+    return failed(e);
   }
+  if (result instanceof Promise) return result.then((value: unknown): CallOutcome => ({ granted: true, targets, result: value }), failed);
+  return { granted: true, targets, result };
 }
 
 function toHostFault(e: unknown, method: string, logger: Logger): HostFault {

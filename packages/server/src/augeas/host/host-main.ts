@@ -35,7 +35,11 @@ const opened = (): AugeasLocalRuntime => {
   return runtime;
 };
 
-function handle(request: HostRequest): HostReply {
+function handle(request: HostRequest): HostReply | Promise<HostReply> {
+  const failed = (e: unknown): HostReply => {
+    logger.error(`the Augeas host could not handle a ${request.op} request`, e);
+    return { id: request.id, failed: request.op };
+  };
   try {
     switch (request.op) {
       case "policy":
@@ -43,12 +47,14 @@ function handle(request: HostRequest): HostReply {
         return { id: request.id, files: runtime.usePolicy(request.section, request.limits) };
       case "reset":
         return { id: request.id, files: opened().reset() };
-      case "call":
-        return { id: request.id, outcome: runCall(opened(), request.method, request.params, logger) };
+      case "call": {
+        const outcome = runCall(opened(), request.method, request.params, logger);
+        if (outcome instanceof Promise) return outcome.then((o): HostReply => ({ id: request.id, outcome: o }), failed);
+        return { id: request.id, outcome };
+      }
     }
   } catch (e) {
-    logger.error(`the Augeas host could not handle a ${request.op} request`, e);
-    return { id: request.id, failed: request.op };
+    return failed(e);
   }
 }
 
@@ -59,29 +65,50 @@ const daemonPid = process.ppid;
 const orphaned = (): boolean => process.ppid !== daemonPid;
 
 let buffered = "";
+/** Set while a call waits for a program (a save's validators): later requests wait in `buffered`. */
+let waitingFor: Promise<void> | undefined;
 channel.setEncoding("utf8");
 channel.on("data", (chunk: string) => {
   buffered += chunk;
+  if (!waitingFor) serve();
+});
+
+/** Answers every complete request in `buffered`, in order, until one must wait. */
+function serve(): void {
   let start = 0;
   // Answers to requests that came together leave together (pipelined calls),
   // but none waits behind a slow one: the daemon starts a request's time
   // limit when the answer before it arrives.
   channel.cork();
   let corkedAt = performance.now();
-  for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n", start)) {
-    const line = buffered.slice(start, end);
-    start = end + 1;
-    if (orphaned()) process.exit(0);
-    send(handle(JSON.parse(line) as HostRequest));
-    if (performance.now() - corkedAt > 1) {
-      channel.uncork();
-      channel.cork();
-      corkedAt = performance.now();
+  try {
+    for (let end = buffered.indexOf("\n", start); end >= 0; end = buffered.indexOf("\n", start)) {
+      const line = buffered.slice(start, end);
+      start = end + 1;
+      if (orphaned()) process.exit(0);
+      const reply = handle(JSON.parse(line) as HostRequest);
+      if (reply instanceof Promise) {
+        waitingFor = reply.then((r) => {
+          // The daemon died while the call waited: nobody is left to answer.
+          if (orphaned()) process.exit(0);
+          send(r);
+          waitingFor = undefined;
+          serve();
+        });
+        return;
+      }
+      send(reply);
+      if (performance.now() - corkedAt > 1) {
+        channel.uncork();
+        channel.cork();
+        corkedAt = performance.now();
+      }
     }
+  } finally {
+    channel.uncork();
+    buffered = buffered.slice(start);
   }
-  channel.uncork();
-  buffered = buffered.slice(start);
-});
+}
 // The daemon is gone (or closed its end): nothing is left to serve.
 channel.on("end", () => process.exit(0));
 channel.on("error", () => process.exit(0));
