@@ -30,6 +30,9 @@ const REQUIREMENTS = [
   { pkg: "supervisor", for: "test", present: () => fs.existsSync("/usr/bin/supervisord") }, // the supervisor backend's tests start their own supervisord
   { pkg: "nginx", for: "test", present: () => fs.existsSync("/usr/sbin/nginx") }, // the configuration-test tests run their own nginx (nginx -t, reload)
   { pkg: "openssh-server", for: "test", present: () => fs.existsSync("/usr/sbin/sshd") }, // the remote panel's sshd (ssh-remote.test.ts)
+  { pkg: "sudo", for: "test", present: () => fs.existsSync("/usr/sbin/visudo") }, // a save's validator: visudo -cf on a sudoers file
+  { pkg: "acl", for: "test", present: () => fs.existsSync("/usr/bin/setfacl") }, // a save keeps a file's ACLs (setfacl/getfacl in the tests)
+  { pkg: "attr", for: "test", present: () => fs.existsSync("/usr/bin/setfattr") }, // … and its extended attributes
   { pkg: "openssh-client", for: "test", present: () => fs.existsSync("/usr/bin/ssh") && fs.existsSync("/usr/bin/ssh-keygen") }, // its ssh and ssh-keygen
   { pkg: "logrotate", for: "test", present: () => have("logrotate", ["--version"]) }, // rotating the logs of a running daemon (/etc/logrotate.d/machina)
 ];
