@@ -134,6 +134,15 @@ export class PolicyEngine {
     return this.allowed(typeof nodePath === "string" ? nodePathLabels(nodePath) : nodePath, "read");
   }
 
+  /**
+   * True when the client may see the node's value: it is readable and not
+   * secret. A preview or a change report must not reveal, even by its
+   * absence, a value this answers false for.
+   */
+  isValueVisible(nodePath: string | readonly string[]): boolean {
+    return this.isReadable(nodePath);
+  }
+
   isWritable(nodePath: string | readonly string[]): boolean {
     return this.allowed(typeof nodePath === "string" ? nodePathLabels(nodePath) : nodePath, "write");
   }
