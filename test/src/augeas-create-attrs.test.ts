@@ -244,3 +244,16 @@ test("a validator sees the new version with the file's attributes already on it"
   });
   suite.sandbox.assertUnchanged(before);
 });
+
+test("discovery says which files are validated and which a save may create, and how", async () => {
+  const doc = await withClient(suite.sandbox, (m) => m.discover());
+  const set = doc.methods.find((m) => m.name === "augeas.set") as { "x-policy"?: { files: Record<string, unknown>[] } } | undefined;
+  const files = new Map((set?.["x-policy"]?.files ?? []).map((f) => [f.path, f]));
+  assert.deepEqual(files.get("/etc/hosts.d/extra")?.create, { mode: "0640", owner: "nobody", group: "nogroup" });
+  assert.deepEqual(files.get("/etc/hosts.d/plain")?.create, { mode: "0644", owner: "root", group: "root" });
+  assert.equal(files.get("/etc/hosts.d/nocreate")?.create, undefined);
+  assert.equal(files.get("/etc/sudoers.d/panel")?.validate, true);
+  assert.equal(files.get("/etc/hosts")?.validate, undefined);
+  // The program is the administrator's business: not in what the client is told.
+  assert.doesNotMatch(JSON.stringify(doc), /visudo|getfacl/);
+});
