@@ -138,7 +138,9 @@ export class LimitExceededError extends MachinaError {
 /**
  * `validation-failed`: a check the policy requires before a change failed, and
  * the change was not made — a service's configuration test (`nginx -t`) before
- * a reload or restart. `data.output` holds the test's output.
+ * a reload or restart, or a file's validator (`visudo -cf %s`) before a save
+ * (`data.file` names the file; nothing was written). `data.output` holds the
+ * program's output (a validator's only when the client may read the whole file).
  */
 export class ValidationFailedError extends MachinaError {
   declare readonly kind: "validation-failed";

@@ -32,6 +32,14 @@ export interface Native {
   groupName(gid: number): string | null;
   /** sd_notify(3)'s datagram: `message` to the Unix datagram socket `socketPath` (absolute, or "@name": abstract). */
   notifySocket(socketPath: string, message: string): void;
+  /** llistxattr(2): the names of the path's extended attributes (a symbolic link's own, never its target's). */
+  listXattrs(path: string): string[];
+  /** lgetxattr(2): one attribute's value; ENODATA when there is none of that name. */
+  getXattr(path: string, name: string): Buffer;
+  /** lsetxattr(2): creates or replaces one attribute. */
+  setXattr(path: string, name: string, value: Uint8Array): void;
+  /** lremovexattr(2); ENODATA when there is none of that name. */
+  removeXattr(path: string, name: string): void;
 }
 
 function load(): Native {

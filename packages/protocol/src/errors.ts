@@ -41,8 +41,11 @@ export const ERROR_KINDS = [
   /**
    * A check the policy requires before a change failed, so the change was not
    * made: a service's configuration test (`[[service]] test`, e.g. `nginx -t`)
-   * before a reload or restart. The running service is untouched; `data.output`
-   * holds the test's output (see {@link ValidationFailedErrorData}).
+   * before a reload or restart — the running service is untouched; or a
+   * configuration file's validator (`[[augeas.file]] validate`, e.g.
+   * `visudo -cf %s`) on its new version before a save — nothing is written.
+   * `data.output` holds the program's output where the client may see it
+   * (see {@link ValidationFailedErrorData}).
    */
   "validation-failed",
   /** Something went wrong inside the daemon; details are in the daemon's log only. */
@@ -209,17 +212,31 @@ export interface BackendFailedErrorData extends BaseErrorData {
 }
 
 /**
- * `validation-failed`: the configuration test a `[[service]]` entry names ran
- * before a reload or restart and did not pass (a non-zero exit, a signal, its
- * timeout, or more output than is kept); the reload or restart was not done.
+ * `validation-failed`: a check program the policy names ran and did not pass
+ * (a non-zero exit, a signal, its timeout, or more output than is kept), so
+ * the change was not made:
+ *
+ * - a `[[service]]` entry's configuration test, before a reload or restart:
+ *   the reload or restart was not done;
+ * - an `[[augeas.file]]`'s validator, on the new version of `file` before a
+ *   save (`augeas.save`, `augeas.apply`): no file of the save was written
+ *   (a save's edits stay pending; an `augeas.apply`'s are undone).
  */
 export interface ValidationFailedErrorData extends BaseErrorData {
   kind: "validation-failed";
-  /** The test's stdout and stderr as they arrived (UTF-8, invalid bytes replaced), at most 64 KiB. */
-  output: string;
-  /** True when the test wrote more than is kept (it was then ended). */
+  /** A validator's: the file whose new version it refused, as the policy names it (e.g. `/etc/sudoers`). */
+  file?: string;
+  /**
+   * The program's stdout and stderr as they arrived (UTF-8, invalid bytes
+   * replaced), at most 64 KiB. Always there for a configuration test. For a
+   * validator only when the client may read the whole file (its read patterns
+   * cover `**`): validators quote the lines they reject. There, the new
+   * version's temporary path reads as `file`.
+   */
+  output?: string;
+  /** True when the program wrote more than is kept (it was then ended). */
   truncated: boolean;
-  /** The test's exit status; absent when a signal ended it. */
+  /** The program's exit status; absent when a signal ended it. */
   exitCode?: number;
   /** The signal that ended it (e.g. `SIGKILL` after its timeout). */
   signal?: string;

@@ -1,5 +1,6 @@
 // Peer credentials of a connected Unix-domain socket, NSS user/group lookups,
-// and sd_notify(3)'s datagram, for machinad. Linux only. Flat functions, no state.
+// sd_notify(3)'s datagram, and extended attributes (which Node has no API for),
+// for machinad. Linux only. Flat functions, no state.
 #include <napi.h>
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #ifndef SO_PEERGROUPS
@@ -34,6 +36,13 @@ const char* ErrnoName(int err) {
     case ENODATA: return "ENODATA";
     case ENOMEM: return "ENOMEM";
     case EIO: return "EIO";
+    case ENOENT: return "ENOENT";
+    case ENOTSUP: return "ENOTSUP";
+    case ERANGE: return "ERANGE";
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case E2BIG: return "E2BIG";
+    case ENOSPC: return "ENOSPC";
     default: return "EUNKNOWN";
   }
 }
@@ -242,6 +251,85 @@ Napi::Value NotifySocket(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Extended attributes of a path, never following a final symbolic link (the l* calls:
+// a link's own attributes, as the daemon checks that its files are no links). Names
+// are strings without NUL; values are bytes. Errors are the syscall's errno.
+
+// A path or attribute name argument: a string without NUL bytes (a NUL would cut it short).
+bool ArgPath(const Napi::CallbackInfo& info, size_t i, std::string* out) {
+  if (info.Length() <= i || !info[i].IsString()) return false;
+  *out = info[i].As<Napi::String>().Utf8Value();
+  return !out->empty() && out->find('\0') == std::string::npos;
+}
+
+// Runs a size-then-fill xattr call (size 0 asks for the size), retrying while the
+// attribute grows between the two calls. Returns the length, or -1 with errno set.
+template <typename Call>
+ssize_t SizedRead(std::vector<char>& buf, Call call) {
+  for (int attempt = 0; attempt < 8; attempt++) {
+    ssize_t need = call(nullptr, 0);
+    if (need < 0) return -1;
+    buf.resize(static_cast<size_t>(need) + 1);  // +1: never a zero-sized buffer (data() may be null)
+    ssize_t got = call(buf.data(), buf.size());
+    if (got >= 0) return got;
+    if (errno != ERANGE) return -1;
+  }
+  errno = ERANGE;
+  return -1;
+}
+
+// listXattrs(path) -> string[]: llistxattr(2). Names the caller may not see (trusted.* without
+// CAP_SYS_ADMIN) are not listed by the kernel.
+Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  if (!ArgPath(info, 0, &path)) return ThrowType(env, "listXattrs(path): a non-empty path without NUL bytes");
+  std::vector<char> buf;
+  ssize_t len = SizedRead(buf, [&](char* b, size_t n) { return llistxattr(path.c_str(), b, n); });
+  if (len < 0) return ThrowErrno(env, errno, "llistxattr");
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (ssize_t start = 0; start < len;) {
+    size_t n = strnlen(buf.data() + start, static_cast<size_t>(len - start));
+    if (n > 0) out.Set(i++, Napi::String::New(env, buf.data() + start, n));
+    start += static_cast<ssize_t>(n) + 1;
+  }
+  return out;
+}
+
+// getXattr(path, name) -> Buffer: lgetxattr(2); ENODATA when the file has no such attribute.
+Napi::Value GetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path, name;
+  if (!ArgPath(info, 0, &path) || !ArgPath(info, 1, &name)) return ThrowType(env, "getXattr(path, name): two non-empty strings without NUL bytes");
+  std::vector<char> buf;
+  ssize_t len = SizedRead(buf, [&](char* b, size_t n) { return lgetxattr(path.c_str(), name.c_str(), b, n); });
+  if (len < 0) return ThrowErrno(env, errno, "lgetxattr");
+  return Napi::Buffer<char>::Copy(env, buf.data(), static_cast<size_t>(len));
+}
+
+// setXattr(path, name, value: Uint8Array): lsetxattr(2), creating or replacing the attribute.
+Napi::Value SetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path, name;
+  if (!ArgPath(info, 0, &path) || !ArgPath(info, 1, &name) || info.Length() < 3 || !info[2].IsTypedArray() ||
+      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    return ThrowType(env, "setXattr(path, name, value): two non-empty strings without NUL bytes and a Uint8Array");
+  }
+  Napi::Uint8Array value = info[2].As<Napi::Uint8Array>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.ByteLength(), 0) != 0) return ThrowErrno(env, errno, "lsetxattr");
+  return env.Undefined();
+}
+
+// removeXattr(path, name): lremovexattr(2); ENODATA when the file has no such attribute.
+Napi::Value RemoveXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path, name;
+  if (!ArgPath(info, 0, &path) || !ArgPath(info, 1, &name)) return ThrowType(env, "removeXattr(path, name): two non-empty strings without NUL bytes");
+  if (lremovexattr(path.c_str(), name.c_str()) != 0) return ThrowErrno(env, errno, "lremovexattr");
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("notifySocket", Napi::Function::New(env, NotifySocket, "notifySocket"));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
@@ -250,6 +338,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lookupGroup", Napi::Function::New(env, LookupGroup, "lookupGroup"));
   exports.Set("userName", Napi::Function::New(env, UserName, "userName"));
   exports.Set("groupName", Napi::Function::New(env, GroupName, "groupName"));
+  exports.Set("listXattrs", Napi::Function::New(env, ListXattrs, "listXattrs"));
+  exports.Set("getXattr", Napi::Function::New(env, GetXattr, "getXattr"));
+  exports.Set("setXattr", Napi::Function::New(env, SetXattr, "setXattr"));
+  exports.Set("removeXattr", Napi::Function::New(env, RemoveXattr, "removeXattr"));
   return exports;
 }
 

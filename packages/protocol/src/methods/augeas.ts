@@ -197,7 +197,12 @@ export const augeasSave = defineMethod({
     "anything it checks that every changed node lies in a writable policy file, that each file is still " +
     "the file the policy names (no symlink out of the root), and that no file changed on disk since it " +
     "was loaded (`conflict`, nothing written). A failed save reports the file and libaugeas' reason " +
-    "(`augeas`) and leaves the files as they were. Answers the files written.",
+    "(`augeas`) and leaves the files as they were. A file the policy gives a validator (`validate`) is " +
+    "checked by it in its new version before anything is written: a refusal is `validation-failed` " +
+    "(`data.file`, `data.exitCode`; `data.output` only when the client may read the whole file), nothing " +
+    "is written and the edits stay pending. A file that does not exist is created only when the policy " +
+    "says `create = true` (else `policy-denied`). An existing file keeps its owner, group, mode, ACLs and " +
+    "extended attributes. Answers the files written.",
   params: NoParams,
   result: Type.Object({ files: Type.Array(Type.String(), { description: "Files written, as the policy names them." }) }),
   capability: "augeas.write",

@@ -64,7 +64,16 @@ export const augeasModule = defineModule({
     "augeas.write": {
       granted: (s) => s.files.some((f) => f.write.length > 0),
       resources: (s) => ({
-        files: s.files.filter((f) => f.write.length > 0).map((f) => ({ path: f.path, node: f.node, write: f.write.map((p) => p.source) })),
+        files: s.files
+          .filter((f) => f.write.length > 0)
+          .map((f) => ({
+            path: f.path,
+            node: f.node,
+            write: f.write.map((p) => p.source),
+            // A validator checks each new version (the program is the administrator's business); a missing file may be created, and how.
+            ...(f.validate ? { validate: true } : {}),
+            ...(f.create ? { create: { mode: f.create.mode.toString(8).padStart(4, "0"), owner: f.create.owner, group: f.create.group } } : {}),
+          })),
       }),
     },
   },

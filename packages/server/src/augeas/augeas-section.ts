@@ -8,6 +8,9 @@ import path from "node:path";
 import { lstatSync } from "node:fs";
 import { policyPathProblem } from "../policy/policy-path.js";
 import type { PolicyValidator, TomlTable } from "../policy/policy-validator.js";
+import { explainCheckProgram, parseCheckProgram, type PolicyCheckProgram } from "../process/policy-check-program.js";
+import { explainNewFile, parseNewFile, type NewFileRule } from "./new-file-rule.js";
+import { VALIDATOR_FILE_ARG, validateArgvProblem } from "./save-validators.js";
 import { escapeLabel } from "./augeas-label.js";
 import { compileNodePattern, NodePatternError, type NodePattern } from "./node-pattern.js";
 import { shapeCovered } from "./pattern-coverage.js";
@@ -23,6 +26,13 @@ export interface FileRule {
   lens?: string;
   read: NodePattern[];
   write: NodePattern[];
+  /**
+   * `validate`: run on every new version of the file before it replaces the
+   * file (save-validators.ts); anything but exit 0 refuses the save.
+   */
+  validate?: PolicyCheckProgram;
+  /** `create = true`: the daemon may create the file when it does not exist, with these attributes (new-file-rule.ts). */
+  create?: NewFileRule;
 }
 
 export interface AugeasSection {
@@ -40,7 +50,7 @@ export function parseAugeasSection(doc: TomlTable, v: PolicyValidator, options: 
   const byPath = new Map<string, number>();
   v.tables(augeas.file, "augeas.file", "augeas.file").forEach((t, i) => {
     const key = `augeas.file[${i}]`;
-    v.keys(t, key, ["path", "lens", "read", "write"]);
+    v.keys(t, key, ["path", "lens", "read", "write", "validate", "validate_timeout", "create", "mode", "owner", "group"]);
     const filePath = v.string(t, key, "path");
     let ok = true;
     if (filePath === undefined) {
@@ -60,19 +70,25 @@ export function parseAugeasSection(doc: TomlTable, v: PolicyValidator, options: 
     }
     const read = patterns(v, t, key, "read", ["**"]);
     const write = patterns(v, t, key, "write", []);
-    if (!ok || filePath === undefined || read === undefined || write === undefined) return;
+    const validate = parseCheckProgram(t, key, v, { argv: "validate", timeout: "validate_timeout" }, validateArgvProblem);
+    const create = parseNewFile(t, key, v);
+    if (!ok || filePath === undefined || read === undefined || write === undefined || !validate.ok || !create.ok) return;
     byPath.set(filePath, i);
     const nodeLabels = ["files", ...filePath.slice(1).split("/")];
     const rule: FileRule = { path: filePath, node: nodeLabels.map((l) => `/${escapeLabel(l)}`).join(""), nodeLabels, read, write };
     if (lens !== undefined) rule.lens = lens;
+    if (validate.check) rule.validate = validate.check;
+    if (create.rule) rule.create = create.rule;
     files.push(rule);
     patternWarnings(v, rule, key);
+    if (write.length === 0 && validate.check) v.warn(`${key}.validate`, `${filePath} is read-only: its validator never runs`);
+    if (write.length === 0 && create.rule) v.warn(`${key}.create`, `${filePath} is read-only: it is never created`);
     if (options.root !== undefined) {
       const onDisk = path.join(options.root, filePath);
       try {
         lstatSync(onDisk);
       } catch {
-        v.warn(`${key}.path`, `${onDisk} does not exist (yet)`);
+        v.warn(`${key}.path`, `${onDisk} does not exist${rule.create ? " (yet): a save creates it" : ": saving it is refused unless the policy lets machina create it (create = true)"}`);
       }
     }
   });
@@ -130,6 +146,14 @@ export function explainAugeasSection(section: AugeasSection, defaultLenses: Read
     lines.push(`  ${f.path}  (lens ${lens ? lens : "NONE FOUND: the file cannot be loaded"}${f.lens ? "" : ", the module default"}; node ${f.node})`);
     lines.push(`    may read:  ${f.read.length ? f.read.map((p) => p.source).join(", ") : "nothing"}`);
     lines.push(`    may write: ${f.write.length ? f.write.map((p) => p.source).join(", ") + " (create, set, rename, move, remove)" : "nothing (read-only)"}`);
+    if (f.write.length === 0) continue;
+    if (f.validate) {
+      lines.push(
+        `    validated: every new version, before it replaces the file, by ${explainCheckProgram(f.validate)}, ${VALIDATOR_FILE_ARG} being the new version's temporary path; anything but exit 0 refuses the save (validation-failed) and nothing is written`,
+      );
+    }
+    lines.push(`    ${explainNewFile(f.create)}`);
   }
+  if (section.files.some((f) => f.write.length > 0)) lines.push("  A save keeps an existing file's owner, group, mode, ACLs and extended attributes (SELinux context included).");
   return lines;
 }

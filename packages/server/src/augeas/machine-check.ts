@@ -2,8 +2,10 @@
  * `machinad policy check` for `[[augeas.file]]` on this machine: files the
  * daemon would refuse to load (not inside --root after symbolic links, hard
  * linked, or below a directory another user could change: containment.ts),
- * lenses libaugeas does not have, files no lens handles by default, and
- * write patterns that can never match (lens-check.ts).
+ * lenses libaugeas does not have, files no lens handles by default, write
+ * patterns that can never match (lens-check.ts), and validators that are
+ * missing or that a user other than root could change (every save of their
+ * file would be refused).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -12,6 +14,7 @@ import type { AugeasSection } from "./augeas-section.js";
 import { checkContainment } from "./containment.js";
 import { LensChecker } from "./lens-check.js";
 import { scanDefaultLenses } from "./lens-scan.js";
+import { untrustedProgramBecause } from "../trusted-path.js";
 
 export function checkAugeasOnThisMachine(section: AugeasSection, ctx: MachineCheckContext): void {
   const error = (key: string, message: string) => {
@@ -31,6 +34,11 @@ export function checkAugeasOnThisMachine(section: AugeasSection, ctx: MachineChe
   try {
     section.files.forEach((f, i) => {
       const key = `augeas.file[${i}]`;
+      const validator = f.validate?.argv[0];
+      if (validator && f.write.length > 0) {
+        const why = fs.existsSync(validator) ? untrustedProgramBecause(validator) : "it does not exist";
+        if (why) error(`${key}.validate[0]`, `every save of ${f.path} would be refused: machinad does not run its validator ${validator}: ${why}`);
+      }
       let text: string | null = null;
       if (rootOk) {
         const contained = checkContainment(root, f.path);

@@ -24,6 +24,8 @@ import { removeNewSaveTempFiles, removeStaleSaveTempFiles, saveTempFiles } from 
 import { EditBudget, type BudgetView, type EditCost, type EditLimits } from "./edit-budget.js";
 import { nodePathFromLabels } from "./augeas-label.js";
 import { DEFAULT_SESSION_LIMITS } from "../limits.js";
+import { giveAttributes } from "./file-attributes.js";
+import { runSaveValidators, type NewVersion } from "./save-validators.js";
 
 /** The variable node counts are taken with (aug_defvar counts without building paths); client paths cannot name variables. */
 const COUNT_VARIABLE = "machina_count";
@@ -316,9 +318,16 @@ export class AugeasWorkspace {
   /**
    * Every FILE.augnew of this save exists and nothing is renamed yet: the
    * place for checks of the new texts themselves. A throw abandons the save
-   * (nothing is written, the edits stay pending).
+   * (nothing is written, the edits stay pending). Each new version first
+   * gets the attributes FILE has (or a created file's, from the policy:
+   * file-attributes.ts) — whoever wrote it — so the validators
+   * (save-validators.ts) check the file exactly as it will be.
    */
-  private async prepareNewTexts(_written: readonly string[]): Promise<void> {}
+  private async prepareNewTexts(written: readonly string[]): Promise<void> {
+    const versions: NewVersion[] = written.map((file) => ({ rule: this.files.get(file)!.rule, temp: this.newTextPath(file), target: path.join(this.root, file) }));
+    for (const version of versions) giveAttributes(version, this.logger);
+    await runSaveValidators(versions, this.logger);
+  }
 
   /** A save that will not happen: its temporary files go, and its edits stay pending. */
   private abandonSave(toWrite: readonly string[], temps: ReadonlySet<string>): void {
@@ -334,7 +343,7 @@ export class AugeasWorkspace {
     }
   }
 
-  /** Throws unless `file` may be written now: a writable policy file, still the file the policy names, unchanged on disk since it was loaded. */
+  /** Throws unless `file` may be written now: a writable policy file, still the file the policy names, unchanged on disk since it was loaded, and there unless the policy lets it be created. */
   private checkWritable(file: string): void {
     const wf = this.files.get(file);
     if (!wf || wf.rule.write.length === 0) throw new PolicyDeniedFault(file, "the policy does not let this file be written");
@@ -343,6 +352,8 @@ export class AugeasWorkspace {
     const snapshot = this.snapshots.get(file);
     const why = snapshot ? changedSince(this.root, file, snapshot) : "it was not loaded";
     if (why) throw new ConflictFault(file, why);
+    // libaugeas would create it (with the daemon's umask and owner): only the policy may say so, and how (new-file-rule.ts).
+    if (!snapshot!.exists && !wf.rule.create) throw new PolicyDeniedFault(file, "it does not exist, and the policy does not let machina create it (create = true)", file);
   }
 
   /** Where libaugeas' `newfile` mode writes the new text of `file`. */

@@ -10,10 +10,10 @@
  *   reload or restart of the services the entry matches, checked like a
  *   `[[command]]`'s program (an absolute, normalised path; no shell), with
  *   `test_timeout` seconds (default 30). The reload or restart happens only
- *   when it exits 0.
+ *   when it exits 0 (a policy check program, ../process/policy-check-program.ts).
  */
-import { DEFAULT_COMMAND_TIMEOUT_S, isProgramPath } from "../command/command-section.js";
-import { describe, type PolicyValidator, type TomlTable } from "../policy/policy-validator.js";
+import { explainCheckProgram, parseCheckProgram, type PolicyCheckProgram } from "../process/policy-check-program.js";
+import type { PolicyValidator, TomlTable } from "../policy/policy-validator.js";
 
 /** The backends an entry may name; absent means the daemon's own. */
 export const ENTRY_BACKENDS = ["supervisor"] as const;
@@ -23,12 +23,8 @@ export type EntryBackend = (typeof ENTRY_BACKENDS)[number];
 export const RELOAD_SIGNALS = ["HUP", "USR1", "USR2", "INT", "QUIT", "TERM", "WINCH"] as const;
 export const DEFAULT_RELOAD_SIGNAL = "HUP";
 
-export interface ConfigTest {
-  /** The program (absolute path) and its arguments, exactly as run. */
-  argv: string[];
-  /** Seconds. */
-  timeout: number;
-}
+/** The program (absolute path) and its arguments, exactly as run, and its timeout in seconds. */
+export type ConfigTest = PolicyCheckProgram;
 
 export interface ServiceEntryOptions {
   backend?: EntryBackend;
@@ -61,42 +57,10 @@ export function parseServiceEntryOptions(t: TomlTable, key: string, v: PolicyVal
       ok = false;
     } else out.reloadSignal = signal as (typeof RELOAD_SIGNALS)[number];
   } else if (t.reload_signal !== undefined) ok = false;
-  if (t.test !== undefined) {
-    const argv = testVector(t.test, `${key}.test`, v);
-    if (argv) {
-      let timeout = DEFAULT_COMMAND_TIMEOUT_S;
-      if (t.test_timeout !== undefined) {
-        if (typeof t.test_timeout === "number" && t.test_timeout > 0 && t.test_timeout <= 3600) timeout = t.test_timeout;
-        else {
-          v.error(`${key}.test_timeout`, `must be a number of seconds between 0 and 3600, not ${describe(t.test_timeout)}`);
-          ok = false;
-        }
-      }
-      out.test = { argv, timeout };
-    } else ok = false;
-  } else if (t.test_timeout !== undefined) {
-    v.error(`${key}.test_timeout`, "there is no test to time (test = [PROGRAM, ARGS...])");
-    ok = false;
-  }
+  const test = parseCheckProgram(t, key, v, { argv: "test", timeout: "test_timeout" });
+  if (test.check) out.test = test.check;
+  if (!test.ok) ok = false;
   return ok ? out : undefined;
-}
-
-function testVector(value: unknown, key: string, v: PolicyValidator): string[] | undefined {
-  if (!Array.isArray(value) || value.length === 0 || !value.every((a) => typeof a === "string")) {
-    v.error(key, `must be a non-empty array of strings: the program and its arguments (no shell), not ${describe(value)}`);
-    return undefined;
-  }
-  const argv = value as [string, ...string[]];
-  if (!isProgramPath(argv[0])) {
-    v.error(`${key}[0]`, `${JSON.stringify(argv[0])} must be an absolute, normalised path (no shell: the program itself)`);
-    return undefined;
-  }
-  const nul = argv.findIndex((a) => a.includes("\0"));
-  if (nul >= 0) {
-    v.error(`${key}[${nul}]`, "contains a NUL byte");
-    return undefined;
-  }
-  return argv;
 }
 
 /** What `policy explain` adds for an entry: a note after its actions, and lines below it. */
@@ -105,7 +69,7 @@ export function explainServiceEntryOptions(o: ServiceEntryOptions, actions: read
   if (o.backend === "supervisor" && actions.includes("reload")) lines.push(`    reload sends SIG${o.reloadSignal ?? DEFAULT_RELOAD_SIGNAL} through supervisord`);
   if (o.test) {
     lines.push(
-      `    before reload and restart runs ${o.test.argv.map((a) => JSON.stringify(a)).join(" ")} (as root, no shell, timeout ${o.test.timeout}s); anything but exit 0 refuses them (validation-failed)`,
+      `    before reload and restart runs ${explainCheckProgram(o.test)}; anything but exit 0 refuses them (validation-failed)`,
     );
   }
   return { note: o.backend ? ` [${o.backend}]` : "", lines };

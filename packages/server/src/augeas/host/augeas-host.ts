@@ -14,6 +14,7 @@ import { Fault, TimeoutFault } from "../../faults.js";
 import type { Logger } from "../../logger.js";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../../limits.js";
 import type { AugeasSection } from "../augeas-section.js";
+import { validatorAllowanceMs } from "../save-validators.js";
 import type { WorkspaceFile } from "../workspace.js";
 import type { CallOutcome, HostFault, HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
 import { HOST_HEAP_MB, takeHostProcess } from "./host-process.js";
@@ -208,14 +209,15 @@ export class AugeasHost {
 
   /**
    * Sends a request. Its time limit runs from when the host starts on it (the
-   * host answers in order): a call's is --call-timeout; loading the files
-   * (the daemon's own work, its size the administrator's choice) gets
-   * LOAD_TIME_LIMIT_MS.
+   * host answers in order): a call's is --call-timeout, and one that saves
+   * may also take every validator's timeout; loading the files (the daemon's
+   * own work, its size the administrator's choice) gets LOAD_TIME_LIMIT_MS.
    */
   private request(host: Host, request: Request): Promise<HostReply> {
     const id = this.nextId++;
     const what = request.op === "call" ? request.method : `${request.op} request`;
-    const limitMs = request.op === "call" ? this.timeLimitMs : Math.max(this.timeLimitMs, LOAD_TIME_LIMIT_MS);
+    const validators = request.op === "call" && WRITES_FILES.has(request.method) && this.section ? validatorAllowanceMs(this.section) : 0;
+    const limitMs = request.op === "call" ? this.timeLimitMs + validators : Math.max(this.timeLimitMs, LOAD_TIME_LIMIT_MS);
     return new Promise<HostReply>((resolve, reject) => {
       host.waiting.set(id, { resolve, reject, what, limitMs, isCall: request.op === "call" });
       host.channel.write(JSON.stringify({ ...request, id }) + "\n");
