@@ -9,7 +9,7 @@ import fs from "node:fs";
 import type net from "node:net";
 import { buildOpenRpcDocument, buildOpenRpcNameList, ERROR_CODES, ERROR_KINDS, METHODS, type MethodName } from "@machina/protocol";
 import { peerCredentials, type PeerCredentials } from "@machina/peercred";
-import { openAuditLog, type AuditLog } from "./audit.js";
+import { newAuditId, openAuditLog, type AuditLog } from "./audit.js";
 import type { Logger } from "./logger.js";
 import { Dispatcher } from "./rpc/dispatcher.js";
 import { wireError } from "./rpc/wire-errors.js";
@@ -365,7 +365,7 @@ export class Daemon {
       reason,
       peer,
       log: { level: kind === "busy" ? "info" : "warn", message: `refused connection from pid ${peer.pid} uid ${peer.uid} gid ${peer.gid}: ${why}` },
-      audit: { session: 0, peer: { pid: peer.pid, uid: peer.uid, gid: peer.gid }, method: "(connect)", targets: [], decision: "deny", outcome: kind, durationMs: 0, reason: why },
+      audit: { id: newAuditId(0), session: 0, peer: { pid: peer.pid, uid: peer.uid, gid: peer.gid }, method: "(connect)", targets: [], decision: "deny", outcome: kind, durationMs: 0, reason: why },
       summary: (count, uid, seconds) => `refused ${count} more connections from uid ${uid} in the last ${seconds} s: ${why}`,
     });
   }
