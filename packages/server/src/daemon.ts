@@ -77,6 +77,9 @@ export interface DaemonOptions {
   packageTimeoutMs?: number;
   /** machinad's own Debian package, which calls may never remove or upgrade (default `machina`). */
   selfPackage?: string;
+  /** Where saves of files with `history` on keep previous versions (default /var/lib/machina/history), and their total bound (default 64 MiB). */
+  historyDir?: string;
+  historyMaxBytes?: number;
   /**
    * Under socket activation, stop after this long without any connection
    * (systemd keeps listening and starts the daemon again on the next one).
@@ -140,6 +143,8 @@ export class Daemon {
           ...(options.supervisorAuthFile ? { supervisorAuthFile: options.supervisorAuthFile } : {}),
           ...(options.packageTimeoutMs !== undefined ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
           ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
+          ...(options.historyDir ? { historyDir: options.historyDir } : {}),
+          ...(options.historyMaxBytes !== undefined ? { historyMaxBytes: options.historyMaxBytes } : {}),
           sessionLimits: { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits },
         },
         // The full document describes the files as loaded for this session: wait for that load.

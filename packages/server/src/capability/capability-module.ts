@@ -171,6 +171,9 @@ export interface ModuleOptions {
   selfPackage?: string;
   /** What one session may make the daemon hold or compute (limits.ts); the defaults when absent. */
   sessionLimits?: SessionLimits;
+  /** Where saves keep previous versions of files with `history` on, and their total bound (augeas/history-store.ts). */
+  historyDir?: string;
+  historyMaxBytes?: number;
 }
 
 /** A module's live state: backends, the Augeas host. */
