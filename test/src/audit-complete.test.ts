@@ -37,8 +37,8 @@ const ME = { pid: process.pid, uid: process.getuid!(), gid: process.getgid!() };
 const SERVICE = "probe";
 const BINDINGS = moduleIndex();
 
-/** Grants every capability of every module, on resources that exist here. */
-const GRANT_ALL_POLICY = `${STANDARD_POLICY}
+/** Grants every capability of every module, on resources that exist here (/etc/hostname's history and rollback too). */
+const GRANT_ALL_POLICY = `${STANDARD_POLICY.replace('path = "/etc/hostname"\n', 'path = "/etc/hostname"\nhistory = 2\nrollback = true\n')}
 [[service]]
 name = "${SERVICE}"
 actions = ["status", "start", "stop", "restart", "reload", "enable", "disable", "log"]
@@ -84,6 +84,9 @@ const PARAMS = {
   "augeas.insert": { path: "/files/etc/hosts/3/alias[1]", label: "alias" },
   "augeas.discard": {},
   "augeas.apply": { changes: [{ op: "set", path: "/files/etc/hostname/hostname", value: SECRET }], preview: true },
+  "augeas.history": {},
+  // The id of the save above, taken from its audit line (see paramsOf).
+  "augeas.rollback": { id: "0-0-0" },
   "rpc.discover": {},
   "service.list": {},
   "service.status": { name: SERVICE },
@@ -105,7 +108,9 @@ const PARAMS = {
   "session.authenticate": {},
 } satisfies Record<MethodName, Record<string, unknown>>;
 
-const paramsOf = (m: MethodName): Record<string, unknown> => PARAMS[m];
+/** The audit id of the granted daemon's augeas.save: its history entry, which augeas.rollback then rolls back. */
+let savedId: string | undefined;
+const paramsOf = (m: MethodName): Record<string, unknown> => (m === "augeas.rollback" && savedId !== undefined ? { id: savedId } : PARAMS[m]);
 /**
  * Allowed, yet failing here by design: update-rc.d works only on /etc/init.d,
  * and this daemon's init scripts are in a temporary directory, so the backend
@@ -123,7 +128,7 @@ class AuditedDaemon {
 
   async start(policy: string, args: string[] = []): Promise<void> {
     this.sandbox = Sandbox.create({ policy });
-    this.daemon = await startDaemon(this.sandbox, { args: ["--verbose", ...args] });
+    this.daemon = await startDaemon(this.sandbox, { args: ["--verbose", "--history-dir", `${this.sandbox.dir}/history`, ...args] });
   }
 
   async stop(): Promise<void> {
@@ -212,6 +217,8 @@ async function callAndAudit(d: AuditedDaemon, c: RawConnection, method: MethodNa
   const line = lines[0]!;
   assert.equal(line.type, "audit");
   assert.equal(line.method, method);
+  assert.match(line.id, /^[0-9a-z]+-[0-9]+-[0-9]+$/, `${method}: the call's audit id`);
+  if (method === "augeas.save" && d === granted && outcome === "ok") savedId = line.id;
   assert.deepEqual(line.peer, ME, `${method}: the peer's pid/uid/gid`);
   if (session !== undefined) assert.equal(line.session, session);
   assert.ok(!Number.isNaN(Date.parse(line.time)));

@@ -52,6 +52,7 @@ test("methods the policy does not grant are policy-denied, and discovery leaves 
       () => m.augeas.remove({ path: "/files/etc/hostname/hostname" }),
       () => m.augeas.save(),
       () => m.augeas.apply({ changes: [{ op: "set", path: "/files/etc/hostname/hostname", value: "x" }] }),
+      () => m.augeas.rollback({ id: "x-1-1" }),
     ]) {
       const e = await rejectsWithKind(call(), "policy-denied");
       assert.match(String(e.data.target), /^augeas\./);
@@ -70,7 +71,7 @@ test("methods the policy does not grant are policy-denied, and discovery leaves 
     const names = doc.methods.map((x) => x.name).sort();
     assert.ok(names.includes("augeas.get") && names.includes("augeas.match"), names.join(" "));
     assert.ok(!names.some((n) => n.startsWith("service.")), `no service method is offered: ${names.join(" ")}`);
-    for (const w of ["augeas.set", "augeas.setm", "augeas.save", "augeas.apply", "augeas.remove", "augeas.move", "augeas.rename", "augeas.insert"]) {
+    for (const w of ["augeas.set", "augeas.setm", "augeas.save", "augeas.apply", "augeas.remove", "augeas.move", "augeas.rename", "augeas.insert", "augeas.rollback"]) {
       assert.ok(!names.includes(w), `${w} is offered by discovery: ${names.join(" ")}`);
     }
   });

@@ -93,7 +93,7 @@ test("namespaces come from the vocabulary, without session.*", async () => {
       assert.deepEqual(Object.keys(m.package).sort(), ["install", "remove", "status", "update"]);
       assert.equal("session" in m, false);
       assert.deepEqual(Object.keys(m.augeas).sort(), [
-        "apply", "discard", "get", "insert", "match", "move", "preview", "remove", "rename", "save", "set", "setm",
+        "apply", "discard", "get", "history", "insert", "match", "move", "preview", "remove", "rename", "rollback", "save", "set", "setm",
       ]);
       assert.equal((await m.discover()).openrpc, "1.2.6");
       assert.equal((await m.rpc.discover()).openrpc, "1.2.6");

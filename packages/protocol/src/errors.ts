@@ -23,7 +23,7 @@ export const ERROR_KINDS = [
   "policy-denied",
   /** libaugeas refused or failed the operation (see {@link AugeasErrorData}). */
   "augeas",
-  /** A file changed on disk since it was loaded; nothing was written. */
+  /** A file changed on disk since it was loaded (`augeas.rollback`: since the save it rolls back wrote it); nothing was written. */
   "conflict",
   /** The method, node or resource does not exist. */
   "not-found",

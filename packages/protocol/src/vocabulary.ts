@@ -32,6 +32,8 @@ export const METHODS = {
   "augeas.preview": augeas.augeasPreview,
   "augeas.discard": augeas.augeasDiscard,
   "augeas.apply": augeas.augeasApply,
+  "augeas.history": augeas.augeasHistory,
+  "augeas.rollback": augeas.augeasRollback,
   "service.list": service.serviceList,
   "service.status": service.serviceStatus,
   "service.start": service.serviceStart,
@@ -70,6 +72,7 @@ export type ResultOf<M extends MethodName> = Static<(typeof METHODS)[M]["result"
  * - `discover`: always available.
  * - `augeas.read`: some `[[augeas.file]]` is loaded; each node is still checked against `read`.
  * - `augeas.write`: some `[[augeas.file]]` has `write` patterns; each node is still checked.
+ * - `augeas.rollback`: some `[[augeas.file]]` has `rollback = true`; each file is still checked.
  * - `service.list`: some `[[service]]` entry allows some action.
  * - `service.status|start|stop|restart|reload|enable|disable|log`: some `[[service]]` entry allows that action; each name is still checked.
  * - `package.status`: `[package]` lists some package in `install` or `remove`; each name is still checked.

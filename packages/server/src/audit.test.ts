@@ -4,9 +4,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { openAuditLog, type AuditRecord } from "#src/audit.js";
+import { newAuditId, openAuditLog, type AuditRecord } from "#src/audit.js";
 
-const record = (method: string): AuditRecord => ({ session: 1, peer: { pid: 1, uid: 0, gid: 0 }, method, targets: ["/files/etc/hosts"], decision: "allow", outcome: "ok", durationMs: 0.1 });
+const record = (method: string): AuditRecord => ({ id: newAuditId(1), session: 1, peer: { pid: 1, uid: 0, gid: 0 }, method, targets: ["/files/etc/hosts"], decision: "allow", outcome: "ok", durationMs: 0.1 });
 
 function tmpFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "machina-audit-")), "audit.log");
@@ -57,4 +57,24 @@ ${ending};`;
     }
     assert.deepEqual(methods(file), ["augeas.apply"], ending);
   }
+});
+
+test("audit ids are distinct, name their session, and are safe as file names", () => {
+  const ids = Array.from({ length: 1000 }, (_, i) => newAuditId(i % 3));
+  assert.equal(new Set(ids).size, ids.length);
+  for (const [i, id] of ids.entries()) {
+    assert.match(id, /^[0-9a-z]+-[0-9]+-[0-9]+$/);
+    assert.equal(id.split("-")[1], String(i % 3));
+  }
+  // The first part is this process's start time: ids of a later start differ from every id of this one.
+  assert.ok(Math.abs(parseInt(ids[0]!.split("-")[0]!, 36) - Date.now()) < 3_600_000);
+});
+
+test("the audit line carries the record's id", () => {
+  const file = tmpFile();
+  const log = openAuditLog(file);
+  const r = record("augeas.save");
+  log.write(r);
+  log.close();
+  assert.equal((JSON.parse(fs.readFileSync(file, "utf8")) as AuditRecord).id, r.id);
 });

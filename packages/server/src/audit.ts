@@ -20,6 +20,12 @@ export interface AuditPeer {
 }
 
 export interface AuditRecord {
+  /**
+   * The call's audit id (newAuditId): unique across the daemon's restarts, so
+   * that what a call left behind (a history entry, augeas/history-store.ts)
+   * can name it.
+   */
+  id: string;
   session: number;
   peer: AuditPeer;
   method: string;
@@ -47,6 +53,21 @@ export interface AuditLog {
   /** Opens the file again (after logrotate moved it away); a no-op for stderr. */
   reopen(): void;
   close(): void;
+}
+
+/** When this daemon started, in base 36: the part of every audit id that tells restarts apart. */
+const STARTED = Date.now().toString(36);
+let nextCall = 0;
+
+/**
+ * A new audit id: `<start time in ms, base 36>-<session>-<call number>`, e.g.
+ * `m3k9x2a1-4-17`. The call number counts every call of this daemon process;
+ * the start time makes ids unique across restarts (a restart within the same
+ * millisecond is not possible). Only lower-case letters, digits and `-`, so
+ * the id is safe as a file name (the history keeps entries by it).
+ */
+export function newAuditId(session: number): string {
+  return `${STARTED}-${session}-${++nextCall}`;
 }
 
 /** An audit log appending to FILE (created 0600), or writing to stderr when no file is given. */

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import type net from "node:net";
 import { buildOpenRpcDocument, buildOpenRpcNameList, ERROR_CODES, ERROR_KINDS, METHODS, type MethodName } from "@machina/protocol";
 import { peerCredentials, type PeerCredentials } from "@machina/peercred";
-import { openAuditLog, type AuditLog } from "./audit.js";
+import { newAuditId, openAuditLog, type AuditLog } from "./audit.js";
 import type { Logger } from "./logger.js";
 import { Dispatcher } from "./rpc/dispatcher.js";
 import { wireError } from "./rpc/wire-errors.js";
@@ -77,6 +77,9 @@ export interface DaemonOptions {
   packageTimeoutMs?: number;
   /** machinad's own Debian package, which calls may never remove or upgrade (default `machina`). */
   selfPackage?: string;
+  /** Where saves of files with `history` on keep previous versions (default /var/lib/machina/history), and their total bound (default 64 MiB). */
+  historyDir?: string;
+  historyMaxBytes?: number;
   /**
    * Under socket activation, stop after this long without any connection
    * (systemd keeps listening and starts the daemon again on the next one).
@@ -140,6 +143,8 @@ export class Daemon {
           ...(options.supervisorAuthFile ? { supervisorAuthFile: options.supervisorAuthFile } : {}),
           ...(options.packageTimeoutMs !== undefined ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
           ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
+          ...(options.historyDir ? { historyDir: options.historyDir } : {}),
+          ...(options.historyMaxBytes !== undefined ? { historyMaxBytes: options.historyMaxBytes } : {}),
           sessionLimits: { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits },
         },
         // The full document describes the files as loaded for this session: wait for that load.
@@ -365,7 +370,7 @@ export class Daemon {
       reason,
       peer,
       log: { level: kind === "busy" ? "info" : "warn", message: `refused connection from pid ${peer.pid} uid ${peer.uid} gid ${peer.gid}: ${why}` },
-      audit: { session: 0, peer: { pid: peer.pid, uid: peer.uid, gid: peer.gid }, method: "(connect)", targets: [], decision: "deny", outcome: kind, durationMs: 0, reason: why },
+      audit: { id: newAuditId(0), session: 0, peer: { pid: peer.pid, uid: peer.uid, gid: peer.gid }, method: "(connect)", targets: [], decision: "deny", outcome: kind, durationMs: 0, reason: why },
       summary: (count, uid, seconds) => `refused ${count} more connections from uid ${uid} in the last ${seconds} s: ${why}`,
     });
   }

@@ -19,7 +19,7 @@ function setup(limit = 3) {
       reason,
       peer: { pid: 7, uid, gid: uid },
       log: { level: "warn", message: `refused connection from uid ${uid}` },
-      audit: { session: 0, peer: { pid: 7, uid, gid: uid }, method: "(connect)", targets: [], decision: "deny", outcome: "policy-denied", durationMs: 0, reason: "not allowed" },
+      audit: { id: "t-0-1", session: 0, peer: { pid: 7, uid, gid: uid }, method: "(connect)", targets: [], decision: "deny", outcome: "policy-denied", durationMs: 0, reason: "not allowed" },
       summary: (count, u, seconds) => `refused ${count} more connections from uid ${u} in the last ${seconds} s`,
     });
   return { log, lines, records, refuse, advance: (ms: number) => void (now += ms) };

@@ -74,7 +74,8 @@ export async function hostScenarios(root: string, size: BenchSize): Promise<{ in
   try {
     host.usePolicy(section);
     await host.ready();
-    const result = await timed(size, async () => expect(await host.call("augeas.get", params, caller)));
+    const call = { id: "bench-0-1", time: new Date().toISOString() };
+    const result = await timed(size, async () => expect(await host.call("augeas.get", params, caller, call)));
     return { inProcess, thread, host: result };
   } finally {
     host.close();

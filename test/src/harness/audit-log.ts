@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 
 export interface AuditLine {
+  /** The call's audit id (unique across restarts; a history entry is keyed by it). */
+  id: string;
   time: string;
   type: string;
   session: number;

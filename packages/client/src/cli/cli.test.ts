@@ -199,6 +199,8 @@ test("--help mentions every command, and every command has accurate help", async
     save: "save [options]",
     preview: "preview [options]",
     discard: "discard [options]",
+    history: "history [options] [FILE]",
+    rollback: "rollback [options] <ID> [FILE]",
     discover: "discover [options]",
     call: "call [options] <METHOD> [JSON]",
     package: "package [options] <ACTION> [NAME]",

@@ -279,3 +279,104 @@ export const augeasApply = defineMethod({
   capability: "augeas.write",
   mutates: true,
 });
+
+/**
+ * The id of a history entry: the audit id of the call whose save recorded it
+ * (the `id` of that call's audit line): lower-case letters, digits and `-`.
+ */
+export const HistoryId = Type.String({
+  description:
+    "A history entry's id: the audit id of the `augeas.save`, `augeas.apply` or `augeas.rollback` call that recorded it " +
+    "(the `id` field of that call's audit line), e.g. `m3k9x2a1-4-17`.",
+  pattern: "^[0-9a-z]+(-[0-9a-z]+)*$",
+  minLength: 1,
+  maxLength: 64,
+});
+
+/** A policy file's path, as the policy names it. */
+const PolicyFilePath = Type.String({
+  description: "A policy file, as the policy names it (`/etc/hosts`).",
+  pattern: "^/",
+  minLength: 1,
+  maxLength: 4096,
+});
+
+/** One file of a history entry, as `augeas.history` shows it (never its content). */
+export const HistoryFile = Type.Object({
+  file: Type.String({ description: "The file, as the policy names it (`/etc/hosts`)." }),
+  current: Type.Boolean({
+    description:
+      "True when the file on disk still has exactly the bytes that save wrote (same SHA-256; for a rollback that " +
+      "removed the file: it still does not exist) — the condition `augeas.rollback` needs.",
+  }),
+});
+export type HistoryFile = Static<typeof HistoryFile>;
+
+/** One recorded save, as `augeas.history` lists it. */
+export const HistoryEntry = Type.Object({
+  id: Type.String({ description: "The entry's id: the audit id of the call that saved (see HistoryId); pass it to `augeas.rollback`." }),
+  time: Type.String({ description: "When that call started (ISO 8601, UTC)." }),
+  peer: Type.Object(
+    {
+      pid: Type.Integer(),
+      uid: Type.Integer(),
+      gid: Type.Integer(),
+    },
+    { description: "The peer that made the call (SO_PEERCRED), as its audit line has it." },
+  ),
+  method: Type.String({ description: "The call that saved: `augeas.save`, `augeas.apply` or `augeas.rollback`." }),
+  files: Type.Array(HistoryFile, {
+    description: "The files it wrote that this client may see (readable policy files with `history` on), in the order it wrote them.",
+  }),
+});
+export type HistoryEntry = Static<typeof HistoryEntry>;
+
+export const augeasHistory = defineMethod({
+  name: "augeas.history",
+  summary: "List the recorded saves of policy files, newest first (never any content).",
+  description:
+    "Every save (`augeas.save`, `augeas.apply`, `augeas.rollback`) of a policy file whose policy entry has `history = N` " +
+    "records the file's previous bytes, kept root-only by the daemon (the N newest per file, and a total size bound). " +
+    "This lists those entries — who saved (peer), when, with which method, which files, and whether each file still " +
+    "has the bytes that save wrote (`current`) — never any content, diff or hash. Only files the policy lets this " +
+    "client read some of and has `history` on are shown; an entry with none is left out. With FILE, only entries " +
+    "that wrote FILE, showing FILE only; FILE must be such a file, else `policy-denied`.",
+  params: Type.Object(
+    {
+      file: Type.Optional(PolicyFilePath),
+    },
+    { additionalProperties: false },
+  ),
+  result: Type.Object({
+    entries: Type.Array(HistoryEntry, { description: "Newest first." }),
+  }),
+  capability: "augeas.read",
+});
+
+export const augeasRollback = defineMethod({
+  name: "augeas.rollback",
+  summary: "Put back the versions a recorded save replaced.",
+  description:
+    "Restores the previous bytes of the files the history entry ID wrote (every file of it this client can see in " +
+    "`augeas.history`, or only FILE) — only when each still has exactly the bytes that save wrote; otherwise " +
+    "`conflict` naming the first file that does not, and nothing is written. Each file's policy entry must have " +
+    "`rollback = true` (`policy-denied` naming the file otherwise). The restore goes the way of a save: the previous " +
+    "bytes are written beside the file, checked like a save's new text (validators, the conflict check, containment) " +
+    "and renamed into place atomically; a file that did not exist before that save is removed. Refused with " +
+    "`invalid-params` while the session has pending edits (save or discard first), `not-found` for an id that " +
+    "names no entry this client can see. The rollback is recorded in the history itself (so it can be rolled back), " +
+    "and the session's tree is reloaded from disk afterwards. Answers the files restored.",
+  params: Type.Object(
+    {
+      id: HistoryId,
+      file: Type.Optional(PolicyFilePath),
+    },
+    { additionalProperties: false },
+  ),
+  result: Type.Object({
+    files: Type.Array(Type.String(), { description: "The files restored (or removed), as the policy names them." }),
+    changed: Type.Boolean({ description: "True when a file on disk changed (always, for a rollback that succeeds)." }),
+  }),
+  capability: "augeas.rollback",
+  mutates: true,
+});

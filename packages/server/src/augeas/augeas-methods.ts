@@ -7,13 +7,15 @@
  */
 import type { Augeas } from "augeas-node-bindings";
 import type { AugeasChange, MethodName, ParamsOf, ResultOf } from "@machina/protocol";
-import { allow, type Decision, type Grant } from "../capability/capability-module.js";
-import { Fault, NotFoundFault } from "../faults.js";
+import { allow, refuse, type Decision, type Grant } from "../capability/capability-module.js";
+import { Fault, InvalidParamsFault, NotFoundFault } from "../faults.js";
 import { augeasFault } from "./augeas-fault.js";
 import type { PolicyEngine } from "./authorise.js";
 import type { AugeasLocalRuntime } from "./local-runtime.js";
 import type { AugeasWorkspace } from "./workspace.js";
 import { checkApplyChanges, editCost, type EditCost } from "./edit-budget.js";
+import type { FileRule } from "./augeas-section.js";
+import type { StoredEntry, StoredFile } from "./history-store.js";
 
 export type AugeasMethod = Extract<MethodName, `augeas.${string}`>;
 
@@ -118,6 +120,20 @@ function editMethod<M extends EditMethod>(method: M, toChange: (params: ParamsOf
       return allow(edit, edit.targets);
     },
   };
+}
+
+/**
+ * A file whose history this client may see: the policy lets it read some of
+ * the file and keeps the file's history. (History shows who saved when,
+ * never content: the file's read patterns need not cover all of it.)
+ */
+function historyVisible(rule: FileRule | undefined): rule is FileRule {
+  return rule !== undefined && rule.read.length > 0 && rule.history > 0;
+}
+
+/** The files of `entry` this client may see (only `file`, when named). */
+function visibleFiles(entry: StoredEntry, rt: AugeasLocalRuntime, file: string | undefined): StoredFile[] {
+  return entry.files.filter((f) => (file === undefined || f.file === file) && historyVisible(rt.engine.files.find((r) => r.path === f.file)));
 }
 
 export const AUGEAS_METHODS = [
@@ -237,6 +253,60 @@ export const AUGEAS_METHODS = [
         ws.rollback(mark);
         throw e;
       }
+    },
+  }),
+  local({
+    method: "augeas.history",
+    targets: ({ file }) => (file === undefined ? [] : [file]),
+    authorise: ({ file }, rt) => {
+      if (file !== undefined && !historyVisible(rt.engine.files.find((r) => r.path === file))) {
+        return refuse(file, "the policy keeps no history of this file that this client may read (history = N and read patterns)", file);
+      }
+      return allow(file);
+    },
+    run: ({ value: file }, rt) => {
+      const history = rt.history;
+      if (!history) return { entries: [] };
+      const hashes = new Map<string, string | null | undefined>();
+      const onDisk = (f: string) => {
+        if (!hashes.has(f)) hashes.set(f, history.onDisk(f));
+        return hashes.get(f);
+      };
+      const entries = [];
+      for (const entry of history.entries()) {
+        const files = visibleFiles(entry, rt, file);
+        if (files.length === 0) continue;
+        entries.push({
+          id: entry.id,
+          time: entry.time,
+          peer: { pid: entry.peer.pid, uid: entry.peer.uid, gid: entry.peer.gid },
+          method: entry.method,
+          files: files.map((f) => ({ file: f.file, current: onDisk(f.file) === f.newSha256 })),
+        });
+      }
+      return { entries };
+    },
+  }),
+  local({
+    method: "augeas.rollback",
+    targets: ({ id, file }) => (file === undefined ? [id] : [id, file]),
+    authorise: ({ id, file }, rt) => {
+      // A rollback rewrites whole files and reloads the tree: pending edits would be lost or mixed in.
+      if (rt.workspace.dirty) throw new InvalidParamsFault("the session has pending edits: save or discard them first, then roll back");
+      const entry = rt.history?.entry(id);
+      const files = entry ? visibleFiles(entry, rt, file) : [];
+      // An entry whose files this client may not see is no different from one that does not exist.
+      if (!entry || files.length === 0) throw new NotFoundFault(`no history entry ${id}${file === undefined ? "" : ` of ${file}`}`, id);
+      for (const f of files) {
+        const rule = rt.engine.files.find((r) => r.path === f.file)!;
+        if (!rule.rollback) return refuse(f.file, "the policy does not let this file be rolled back (rollback = true)", f.file);
+      }
+      return allow({ id, files }, files.map((f) => f.file));
+    },
+    run: async ({ value: { id, files } }, rt) => {
+      const history = rt.history!;
+      const versions = files.map((f) => ({ file: f.file, bytes: history.previousBytes(id, f.file), expect: f.newSha256 }));
+      return { files: await rt.workspace.restore(versions), changed: true };
     },
   }),
 ] as const satisfies readonly AnyLocalEntry[];

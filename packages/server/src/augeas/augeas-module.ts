@@ -15,6 +15,7 @@ import { scanDefaultLenses } from "./lens-scan.js";
 import { localEntry, type AugeasMethod } from "./augeas-methods.js";
 import { AugeasHost, faultFromHost } from "./host/augeas-host.js";
 import type { CallOutcome } from "./host/host-protocol.js";
+import { DEFAULT_HISTORY_DIR, DEFAULT_HISTORY_MAX_BYTES } from "./history-store.js";
 
 type Granted = Extract<CallOutcome, { granted: true }>;
 
@@ -24,8 +25,8 @@ function forward<M extends AugeasMethod>(method: M): MethodEntry<M, AugeasSectio
   return {
     method,
     targets: (params) => entry.targets(params as never),
-    authorise: async (params, { runtime, caller }) => {
-      const outcome = await runtime.call(method, params, caller);
+    authorise: async (params, { runtime, caller, call }) => {
+      const outcome = await runtime.call(method, params, caller, call);
       if (outcome.granted) return allow(outcome, outcome.targets);
       if ("refusal" in outcome) return refuse(outcome.refusal.target, outcome.refusal.reason, outcome.refusal.file);
       throw faultFromHost(outcome.fault);
@@ -56,6 +57,7 @@ export const augeasModule = defineModule({
             node: f.node,
             lens: loaded.get(f.path)?.lens || null,
             read: f.read.map((p) => p.source),
+            ...(f.history > 0 ? { history: f.history } : {}),
             ...(loaded.get(f.path)?.problem ? { problem: loaded.get(f.path)!.problem } : {}),
           })),
         };
@@ -76,8 +78,18 @@ export const augeasModule = defineModule({
           })),
       }),
     },
+    "augeas.rollback": {
+      granted: (s) => s.files.some((f) => f.rollback),
+      resources: (s) => ({
+        files: s.files.filter((f) => f.rollback).map((f) => ({ path: f.path, history: f.history })),
+      }),
+    },
   },
-  start: (ctx: ModuleStartContext) => new AugeasHost(ctx.root, ctx.logger, ctx.callTimeoutMs, ctx.options.sessionLimits),
+  start: (ctx: ModuleStartContext) =>
+    new AugeasHost(ctx.root, ctx.logger, ctx.callTimeoutMs, ctx.options.sessionLimits, {
+      dir: ctx.options.historyDir ?? DEFAULT_HISTORY_DIR,
+      maxBytes: ctx.options.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES,
+    }),
   methods: [
     forward("augeas.get"),
     forward("augeas.match"),
@@ -91,5 +103,7 @@ export const augeasModule = defineModule({
     forward("augeas.preview"),
     forward("augeas.discard"),
     forward("augeas.apply"),
+    forward("augeas.history"),
+    forward("augeas.rollback"),
   ],
 });

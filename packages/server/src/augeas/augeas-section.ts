@@ -7,7 +7,7 @@
 import path from "node:path";
 import { lstatSync } from "node:fs";
 import { policyPathProblem } from "../policy/policy-path.js";
-import type { PolicyValidator, TomlTable } from "../policy/policy-validator.js";
+import { describe, type PolicyValidator, type TomlTable } from "../policy/policy-validator.js";
 import { explainCheckProgram, parseCheckProgram, type PolicyCheckProgram } from "../process/policy-check-program.js";
 import { explainNewFile, parseNewFile, type NewFileRule } from "./new-file-rule.js";
 import { VALIDATOR_FILE_ARG, validateArgvProblem } from "./save-validators.js";
@@ -33,7 +33,14 @@ export interface FileRule {
   validate?: PolicyCheckProgram;
   /** `create = true`: the daemon may create the file when it does not exist, with these attributes (new-file-rule.ts). */
   create?: NewFileRule;
+  /** `history = N`: how many previous versions of the file saves keep (0: none, the default; history-store.ts). */
+  history: number;
+  /** `rollback = true`: `augeas.rollback` may put a recorded previous version back (needs history). */
+  rollback: boolean;
 }
+
+/** The most previous versions one file may keep (`history`): a bound a typo cannot blow past. */
+export const MAX_FILE_HISTORY = 1000;
 
 export interface AugeasSection {
   files: FileRule[];
@@ -50,7 +57,7 @@ export function parseAugeasSection(doc: TomlTable, v: PolicyValidator, options: 
   const byPath = new Map<string, number>();
   v.tables(augeas.file, "augeas.file", "augeas.file").forEach((t, i) => {
     const key = `augeas.file[${i}]`;
-    v.keys(t, key, ["path", "lens", "read", "write", "validate", "validate_timeout", "create", "mode", "owner", "group"]);
+    v.keys(t, key, ["path", "lens", "read", "write", "validate", "validate_timeout", "create", "mode", "owner", "group", "history", "rollback"]);
     const filePath = v.string(t, key, "path");
     let ok = true;
     if (filePath === undefined) {
@@ -72,10 +79,11 @@ export function parseAugeasSection(doc: TomlTable, v: PolicyValidator, options: 
     const write = patterns(v, t, key, "write", []);
     const validate = parseCheckProgram(t, key, v, { argv: "validate", timeout: "validate_timeout" }, validateArgvProblem);
     const create = parseNewFile(t, key, v);
+    const { history, rollback } = historyKeys(v, t, key, write);
     if (!ok || filePath === undefined || read === undefined || write === undefined || !validate.ok || !create.ok) return;
     byPath.set(filePath, i);
     const nodeLabels = ["files", ...filePath.slice(1).split("/")];
-    const rule: FileRule = { path: filePath, node: nodeLabels.map((l) => `/${escapeLabel(l)}`).join(""), nodeLabels, read, write };
+    const rule: FileRule = { path: filePath, node: nodeLabels.map((l) => `/${escapeLabel(l)}`).join(""), nodeLabels, read, write, history, rollback };
     if (lens !== undefined) rule.lens = lens;
     if (validate.check) rule.validate = validate.check;
     if (create.rule) rule.create = create.rule;
@@ -102,6 +110,24 @@ export function parseAugeasSection(doc: TomlTable, v: PolicyValidator, options: 
     }
   }
   return { files };
+}
+
+/** `history` (a whole number from 0 to MAX_FILE_HISTORY) and `rollback` (which needs history and write patterns). */
+function historyKeys(v: PolicyValidator, t: TomlTable, key: string, write: NodePattern[] | undefined): { history: number; rollback: boolean } {
+  let history = 0;
+  let historyValid = true;
+  if (t.history !== undefined) {
+    if (typeof t.history === "number" && Number.isInteger(t.history) && t.history >= 0 && t.history <= MAX_FILE_HISTORY) history = t.history;
+    else {
+      historyValid = false;
+      v.error(`${key}.history`, `must be a whole number of previous versions from 0 to ${MAX_FILE_HISTORY}, not ${describe(t.history)}`);
+    }
+  }
+  const rollback = v.bool(t, key, "rollback", false);
+  if (rollback && history === 0 && historyValid) v.error(`${key}.rollback`, "rollback = true needs history = N (N >= 1): without a history there is nothing to roll back to");
+  if (rollback && write !== undefined && write.length === 0) v.error(`${key}.rollback`, "rollback = true on a read-only file: a rollback rewrites the file, so give it write patterns or drop rollback");
+  if (history > 0 && write !== undefined && write.length === 0) v.warn(`${key}.history`, "history on a read-only file records nothing: only saves are recorded");
+  return { history, rollback };
 }
 
 function checkFilePath(v: PolicyValidator, p: string, key: string): boolean {
@@ -146,6 +172,10 @@ export function explainAugeasSection(section: AugeasSection, defaultLenses: Read
     lines.push(`  ${f.path}  (lens ${lens ? lens : "NONE FOUND: the file cannot be loaded"}${f.lens ? "" : ", the module default"}; node ${f.node})`);
     lines.push(`    may read:  ${f.read.length ? f.read.map((p) => p.source).join(", ") : "nothing"}`);
     lines.push(`    may write: ${f.write.length ? f.write.map((p) => p.source).join(", ") + " (create, set, rename, move, remove)" : "nothing (read-only)"}`);
+    if (f.history > 0) {
+      lines.push(`    history:   the ${f.history} newest previous version${f.history === 1 ? "" : "s"} kept by machinad (root-only; listed by augeas.history, never shown)`);
+      lines.push(`    rollback:  ${f.rollback ? "augeas.rollback may put a previous version back (if the file is still as that save left it)" : "no (rollback = false)"}`);
+    }
     if (f.write.length === 0) continue;
     if (f.validate) {
       lines.push(

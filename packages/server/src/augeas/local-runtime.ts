@@ -9,9 +9,20 @@ import type { AugeasSection } from "./augeas-section.js";
 import { PolicyEngine } from "./authorise.js";
 import { scanDefaultLenses } from "./lens-scan.js";
 import { AugeasWorkspace, type WorkspaceFile } from "./workspace.js";
+import { HistoryStore, type HistoryCall } from "./history-store.js";
+import { SaveHistory } from "./save-history.js";
+
+/** Where the history of saves is kept (--history-dir, --history-max-bytes). */
+export interface HistoryOptions {
+  dir: string;
+  maxBytes: number;
+}
 
 export class AugeasLocalRuntime {
-  private current: { workspace: AugeasWorkspace; engine: PolicyEngine; limits: SessionLimits } | undefined;
+  private current: { workspace: AugeasWorkspace; engine: PolicyEngine; limits: SessionLimits; history: SaveHistory | undefined } | undefined;
+  private store: HistoryStore | undefined;
+  /** The call being run (the host sets it for each call): a save's history entry is keyed by it. */
+  private call: HistoryCall | undefined;
 
   constructor(
     private readonly root: string,
@@ -31,13 +42,25 @@ export class AugeasLocalRuntime {
     return this.live().engine;
   }
 
+  /** The history of saves under the current policy; undefined when no policy file has `history` on. */
+  get history(): SaveHistory | undefined {
+    return this.live().history;
+  }
+
+  /** The host starts running a call (its audit id, time, peer and method); undefined once it is done. */
+  runningCall(call: HistoryCall | undefined): void {
+    this.call = call;
+  }
+
   /** Opens a workspace for `section` within `limits` (closing the previous one); answers its files and their load problems. */
-  usePolicy(section: AugeasSection, limits: SessionLimits = DEFAULT_SESSION_LIMITS): WorkspaceFile[] {
+  usePolicy(section: AugeasSection, limits: SessionLimits = DEFAULT_SESSION_LIMITS, historyOptions?: HistoryOptions): WorkspaceFile[] {
     this.current?.workspace.close();
     this.current = undefined;
     const unnamed = section.files.filter((f) => !f.lens).map((f) => f.path);
     const workspace = new AugeasWorkspace(this.root, section, scanDefaultLenses(unnamed).lenses, this.logger, limits);
-    this.current = { workspace, engine: new PolicyEngine(section, limits), limits };
+    const history = this.historyFor(section, historyOptions);
+    if (history) workspace.useHistory(history);
+    this.current = { workspace, engine: new PolicyEngine(section, limits), limits, history };
     const files = workspace.describeFiles();
     for (const f of files) {
       if (f.problem) this.logger.warn(`${f.rule.path}: ${f.problem}`);
@@ -57,7 +80,24 @@ export class AugeasLocalRuntime {
     this.current = undefined;
   }
 
-  private live(): { workspace: AugeasWorkspace; engine: PolicyEngine; limits: SessionLimits } {
+  /**
+   * The history when some policy file has `history` on: the directory is
+   * checked (and created) now, so an unsafe one is reported at start-up and
+   * reload — and then every save of such a file is refused, since its
+   * previous version could not be kept.
+   */
+  private historyFor(section: AugeasSection, options: HistoryOptions | undefined): SaveHistory | undefined {
+    if (!options || !section.files.some((f) => f.history > 0)) return undefined;
+    if (this.store?.dir !== options.dir || this.store.maxBytes !== options.maxBytes) this.store = new HistoryStore(options.dir, options.maxBytes, this.logger);
+    try {
+      this.store.open();
+    } catch (e) {
+      this.logger.error(`history: ${(e as Error).message}; saves of files with history on are refused until it is fixed`);
+    }
+    return new SaveHistory(this.root, this.store, new Map(section.files.map((f) => [f.path, f])), () => this.call, this.logger);
+  }
+
+  private live(): { workspace: AugeasWorkspace; engine: PolicyEngine; limits: SessionLimits; history: SaveHistory | undefined } {
     if (!this.current) throw new Error("the Augeas workspace is used before a policy was loaded");
     return this.current;
   }

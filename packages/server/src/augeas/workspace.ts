@@ -16,7 +16,7 @@ import type { Logger } from "../logger.js";
 import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { ConflictFault, Fault, PolicyDeniedFault } from "../faults.js";
 import { checkContainment } from "./containment.js";
-import { changedSince, fingerprint, readText, sameBytes, sameFingerprint, snapshotOf, type FileSnapshot, type Fingerprint } from "./snapshots.js";
+import { changedSince, fingerprint, readBytes, readText, sameBytes, sameFingerprint, snapshotOf, type FileSnapshot, type Fingerprint } from "./snapshots.js";
 import { nodeChangeDiff, unifiedDiff } from "./unified-diff.js";
 import { shapeCovered } from "./pattern-coverage.js";
 import { augeasFault } from "./augeas-fault.js";
@@ -26,6 +26,7 @@ import { nodePathFromLabels } from "./augeas-label.js";
 import { DEFAULT_SESSION_LIMITS } from "../limits.js";
 import { giveAttributes } from "./file-attributes.js";
 import { runSaveValidators, type NewVersion } from "./save-validators.js";
+import type { RecordedSave, SaveHistory } from "./save-history.js";
 
 /** The variable node counts are taken with (aug_defvar counts without building paths); client paths cannot name variables. */
 const COUNT_VARIABLE = "machina_count";
@@ -67,6 +68,8 @@ export class AugeasWorkspace {
   private snapshots = new Map<string, FileSnapshot>();
   private journal: JournalEntry[] = [];
   private readonly budget: EditBudget;
+  /** Where saves keep previous versions (save-history.ts); none until useHistory. */
+  private history: SaveHistory | undefined;
 
   constructor(
     root: string,
@@ -86,6 +89,11 @@ export class AugeasWorkspace {
     const trusted = policy.files.map((f) => f.path).filter((f) => checkContainment(this.root, f).ok);
     removeStaleSaveTempFiles(this.root, trusted, this.logger);
     this.reset();
+  }
+
+  /** Saves from now on record previous versions of files with `history` on (save-history.ts). */
+  useHistory(history: SaveHistory): void {
+    this.history = history;
   }
 
   /** The policy files, with their lenses and load problems (for logs and discovery). */
@@ -289,9 +297,12 @@ export class AugeasWorkspace {
       if (e instanceof Fault) throw e;
       throw augeasFault(e, toWrite.length === 1 ? toWrite[0] : undefined, this.logger);
     }
+    let recorded: RecordedSave | undefined;
     try {
       await this.prepareNewTexts(written);
       for (const file of written) this.checkWritable(file);
+      // Last, so that a refusal above leaves no entry behind (save-history.ts).
+      recorded = this.history?.record(written.map((file) => ({ file, previous: readBytes(this.root, file), next: fs.readFileSync(this.newTextPath(file)) })));
     } catch (e) {
       this.abandonSave(toWrite, temps);
       throw e;
@@ -304,6 +315,7 @@ export class AugeasWorkspace {
         this.snapshots.set(file, snapshotOf(bytes));
       } catch (e) {
         // Cannot happen short of a broken file system: the directory is root's and the names are checked.
+        if (i === 0) recorded?.drop();
         for (const rest of written.slice(i)) fs.rmSync(this.newTextPath(rest), { force: true });
         this.logger.error(`could not put the new text of ${file} in place; ${written.slice(0, i).join(", ") || "no file"} was written, pending edits are discarded`, e);
         this.reset();
@@ -313,6 +325,60 @@ export class AugeasWorkspace {
     this.journal = [];
     this.budget.saved();
     return written;
+  }
+
+  /**
+   * Puts earlier versions of files back (augeas.rollback), the way a save
+   * writes: nothing may be pending; each file must still have the bytes
+   * whose SHA-256 is `expect` (null: must not exist), be writable and be
+   * unchanged since it was loaded; each version is written to FILE.augnew,
+   * prepared and checked again like a save's new texts, recorded in the
+   * history, and renamed into place (a `null` version removes the file: it
+   * did not exist). The tree is then reloaded from disk. Answers the files
+   * written or removed.
+   */
+  async restore(versions: readonly { file: string; bytes: Buffer | null; expect: string | null }[]): Promise<string[]> {
+    if (this.dirty) throw new Fault("invalid-params", "the session has pending edits: save or discard them first", {});
+    const files = versions.map((v) => v.file);
+    const stillAsSaved = () => {
+      for (const { file, expect } of versions) {
+        this.checkWritable(file);
+        // checkWritable: the disk holds the snapshot's bytes; so these are the bytes that save wrote.
+        const snapshot = this.snapshots.get(file);
+        if (snapshot?.exists !== (expect !== null) || (expect !== null && snapshot.sha256 !== expect)) {
+          throw new Fault("conflict", `${file} is no longer as that save left it (it changed on disk since); nothing was written`, { file });
+        }
+      }
+    };
+    stillAsSaved();
+    for (const file of files) {
+      if (fs.existsSync(this.newTextPath(file))) throw new ConflictFault(file, `${file}.augnew exists; remove it first`);
+    }
+    const toWrite = versions.flatMap((v) => (v.bytes === null ? [] : [{ file: v.file, bytes: v.bytes }]));
+    let recorded: RecordedSave | undefined;
+    try {
+      for (const { file, bytes } of toWrite) writeNewText(this.newTextPath(file), bytes, path.join(this.root, file));
+      await this.prepareNewTexts(toWrite.map((v) => v.file));
+      stillAsSaved();
+      recorded = this.history?.record(versions.map(({ file, bytes }) => ({ file, previous: readBytes(this.root, file), next: bytes })));
+    } catch (e) {
+      for (const { file } of toWrite) fs.rmSync(this.newTextPath(file), { force: true });
+      throw e;
+    }
+    for (const [i, { file, bytes }] of versions.entries()) {
+      try {
+        if (bytes === null) fs.unlinkSync(path.join(this.root, file));
+        else fs.renameSync(this.newTextPath(file), path.join(this.root, file));
+      } catch (e) {
+        if (i === 0) recorded?.drop();
+        for (const rest of versions.slice(i)) fs.rmSync(this.newTextPath(rest.file), { force: true });
+        this.logger.error(`could not put the earlier version of ${file} in place; ${files.slice(0, i).join(", ") || "no file"} was restored`, e);
+        this.reset();
+        throw e;
+      }
+    }
+    this.reset();
+    return files;
   }
 
   /**
@@ -456,6 +522,26 @@ export class AugeasWorkspace {
         this.logger.warn(`augeas: ${f.file ?? f.node}: ${f.kind}${f.message ? `: ${f.message}` : ""}`);
       }
     }
+  }
+}
+
+/**
+ * Writes a rollback's FILE.augnew (0600, never through a link, never over an
+ * existing file) with the owner and mode of `current`, the file it replaces,
+ * when that exists — as libaugeas does for a save's new text.
+ */
+function writeNewText(next: string, bytes: Buffer, current: string): void {
+  const fd = fs.openSync(next, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    fs.writeFileSync(fd, bytes);
+    const st = fs.statSync(current, { throwIfNoEntry: false });
+    if (st) {
+      fs.fchownSync(fd, st.uid, st.gid);
+      fs.fchmodSync(fd, st.mode & 0o7777);
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -79,12 +79,21 @@ export interface Caller {
   failedProof(penaltyMs: number): void;
 }
 
+/** Which call this is: its audit line's id and when it started (a save's history entry is keyed by them). */
+export interface CallIdentity {
+  /** The audit id (audit.ts newAuditId): the `id` of the call's audit line. */
+  readonly id: string;
+  /** When the dispatcher received the call (ISO 8601, UTC). */
+  readonly time: string;
+}
+
 /** What `authorise` sees. */
 export interface AuthoriseContext<S, R> {
   /** This module's section of the current policy. */
   readonly section: S;
   readonly runtime: R;
   readonly caller: Caller;
+  readonly call: CallIdentity;
 }
 
 /** What `run` sees. */
@@ -162,6 +171,9 @@ export interface ModuleOptions {
   selfPackage?: string;
   /** What one session may make the daemon hold or compute (limits.ts); the defaults when absent. */
   sessionLimits?: SessionLimits;
+  /** Where saves keep previous versions of files with `history` on, and their total bound (augeas/history-store.ts). */
+  historyDir?: string;
+  historyMaxBytes?: number;
 }
 
 /** A module's live state: backends, the Augeas host. */

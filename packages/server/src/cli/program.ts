@@ -31,6 +31,7 @@ import {
   DEFAULT_MAX_IN_FLIGHT,
 } from "../limits.js";
 import { DEFAULT_PACKAGE_TIMEOUT_MS, DEFAULT_SELF_PACKAGE } from "../package/package-module.js";
+import { DEFAULT_HISTORY_DIR, DEFAULT_HISTORY_MAX_BYTES } from "../augeas/history-store.js";
 
 function parseMs(value: string): number {
   const n = Number(value);
@@ -54,6 +55,11 @@ function parseApplyChanges(value: string): number {
   const n = parseCount(value);
   if (n > MAX_APPLY_CHANGES) throw new UsageError(`--max-apply-changes: at most ${MAX_APPLY_CHANGES} (the protocol's own maximum), got ${n}`);
   return n;
+}
+
+function parseHistoryDir(value: string): string {
+  if (!value.startsWith("/")) throw new UsageError(`--history-dir: expected an absolute path, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function parseSelfPackage(value: string): string {
@@ -101,6 +107,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--initd-dir <dir>", "directory of the init scripts (the initd backend)", "/etc/init.d")
     .option("--supervisor-socket <path>", 'supervisord\'s XML-RPC Unix socket, for [[service]] entries with backend = "supervisor"', DEFAULT_SUPERVISOR_SOCKET)
     .option("--supervisor-auth-file <file>", "a root-only file holding USERNAME:PASSWORD for supervisord's socket (when it asks for them)")
+    .option("--history-dir <dir>", "where saves of files with history = N keep their previous versions (created root-only, 0700; refused when another user could change it)", parseHistoryDir, DEFAULT_HISTORY_DIR)
+    .option("--history-max-bytes <bytes>", "total size the kept previous versions may take; the oldest are removed first", parseCount, DEFAULT_HISTORY_MAX_BYTES)
     .option("--package-timeout <ms>", "time limit of one apt-get install, remove or update", parseMs, DEFAULT_PACKAGE_TIMEOUT_MS)
     .option("--self-package <name>", "machinad's own Debian package: calls may never remove or upgrade it", parseSelfPackage, DEFAULT_SELF_PACKAGE)
     .option("--exit-idle <seconds>", "under socket activation, exit after this many seconds without a connection (systemd starts machinad again on the next one)", parseSeconds)
@@ -150,6 +158,8 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
         initdDir: String(opts.initdDir),
         supervisorSocket: String(opts.supervisorSocket),
         ...(opts.supervisorAuthFile !== undefined ? { supervisorAuthFile: String(opts.supervisorAuthFile) } : {}),
+        historyDir: String(opts.historyDir),
+        historyMaxBytes: opts.historyMaxBytes as number,
         packageTimeoutMs: opts.packageTimeout as number,
         selfPackage: String(opts.selfPackage),
         ...(opts.exitIdle !== undefined ? { exitIdleMs: (opts.exitIdle as number) * 1000 } : {}),

@@ -44,6 +44,9 @@ export interface RunOptions {
   packageTimeoutMs?: number;
   selfPackage?: string;
   exitIdleMs?: number;
+  /** Where saves keep previous versions (--history-dir) and their total bound (--history-max-bytes). */
+  historyDir?: string;
+  historyMaxBytes?: number;
   logLevel: LogLevel;
 }
 
@@ -118,6 +121,8 @@ export async function runDaemon(options: RunOptions, env: NodeJS.ProcessEnv): Pr
     ...(options.packageTimeoutMs ? { packageTimeoutMs: options.packageTimeoutMs } : {}),
     ...(options.selfPackage ? { selfPackage: options.selfPackage } : {}),
     ...(options.exitIdleMs !== undefined ? { exitIdleMs: options.exitIdleMs } : {}),
+    ...(options.historyDir !== undefined ? { historyDir: options.historyDir } : {}),
+    ...(options.historyMaxBytes !== undefined ? { historyMaxBytes: options.historyMaxBytes } : {}),
     logger,
     env,
   });

@@ -11,10 +11,10 @@
  */
 import { JSONRPCServer, type JSONRPCRequest, type JSONRPCResponse } from "json-rpc-2.0";
 import { JSONRPC_CODES, METHODS, PROGRESS_METHOD, isMethodName, validateParams, type MethodName } from "@machina/protocol";
-import type { Allow, Caller, Grant, Refusal, RunContext } from "../capability/capability-module.js";
+import type { Allow, CallIdentity, Caller, Grant, Refusal, RunContext } from "../capability/capability-module.js";
 import type { MethodBinding } from "../capability/registry.js";
 import { Fault, InvalidParamsFault, PolicyDeniedFault, TimeoutFault } from "../faults.js";
-import type { AuditLog, AuditRecord } from "../audit.js";
+import { newAuditId, type AuditLog, type AuditRecord } from "../audit.js";
 import type { RefusalLog } from "../refusal-log.js";
 import type { Logger } from "../logger.js";
 import { toWireError, wireError } from "./wire-errors.js";
@@ -26,6 +26,8 @@ export interface DispatchCaller extends Caller {
 
 interface CallState {
   caller: DispatchCaller;
+  /** The call's audit id and start time (its audit line's `id`). */
+  call: CallIdentity;
   targets: string[];
   granted: boolean;
   /** Why the call was refused, for the audit line (the policy's words, never a value). */
@@ -84,7 +86,8 @@ export class Dispatcher {
   async dispatch(request: JSONRPCRequest, caller: DispatchCaller): Promise<JSONRPCResponse | null> {
     const started = process.hrtime.bigint();
     const wasAuthenticated = caller.handshake.authenticated;
-    const state: CallState = { caller, targets: [], granted: false, id: request.id };
+    const call: CallIdentity = { id: newAuditId(caller.id), time: new Date().toISOString() };
+    const state: CallState = { caller, call, targets: [], granted: false, id: request.id };
     let response: JSONRPCResponse | null;
     try {
       response = await this.rpc.receive(request, state);
@@ -95,6 +98,7 @@ export class Dispatcher {
     const error = response && "error" in response ? response.error : undefined;
     const kind = error ? String((error.data as { kind?: string } | undefined)?.kind ?? "internal") : "ok";
     const record: AuditRecord = {
+      id: call.id,
       session: caller.id,
       peer: caller.peer,
       method: isMethodName(request.method) ? request.method : String(request.method).slice(0, 100),
@@ -137,6 +141,7 @@ export class Dispatcher {
       section,
       runtime: this.options.runtime(module.name),
       caller: state.caller,
+      call: state.call,
       progress: (update) => {
         if (state.id === undefined || state.id === null || state.answered) return;
         state.caller.notify(PROGRESS_METHOD, { id: state.id, ...update });

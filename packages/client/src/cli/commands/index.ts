@@ -8,10 +8,12 @@ import { callCommand } from "./call.js";
 import { discardCommand } from "./discard.js";
 import { discoverCommand } from "./discover.js";
 import { getCommand } from "./get.js";
+import { historyCommand } from "./history.js";
 import { matchCommand } from "./match.js";
 import { packageCommand } from "./package.js";
 import { previewCommand } from "./preview.js";
 import { rmCommand } from "./rm.js";
+import { rollbackCommand } from "./rollback.js";
 import { runCommand } from "./run.js";
 import { saveCommand } from "./save.js";
 import { serviceCommand } from "./service.js";
@@ -27,6 +29,8 @@ export const COMMANDS: readonly CliCommand[] = [
   saveCommand,
   previewCommand,
   discardCommand,
+  historyCommand,
+  rollbackCommand,
   serviceCommand,
   packageCommand,
   timezoneCommand,

@@ -9,20 +9,22 @@
  */
 import type { ChildProcess } from "node:child_process";
 import type net from "node:net";
-import type { Caller } from "../../capability/capability-module.js";
+import type { CallIdentity, Caller } from "../../capability/capability-module.js";
 import { Fault, TimeoutFault } from "../../faults.js";
 import type { Logger } from "../../logger.js";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../../limits.js";
 import type { AugeasSection } from "../augeas-section.js";
 import { validatorAllowanceMs } from "../save-validators.js";
 import type { WorkspaceFile } from "../workspace.js";
+import type { HistoryOptions } from "../local-runtime.js";
 import type { CallOutcome, HostFault, HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
 import { HOST_HEAP_MB, takeHostProcess } from "./host-process.js";
+import { DEFAULT_HISTORY_DIR, DEFAULT_HISTORY_MAX_BYTES } from "../history-store.js";
 
 let warnedNoPrlimit = false;
 
 /** The methods that may write files: a client hanging up does not cut them short. */
-const WRITES_FILES: ReadonlySet<string> = new Set(["augeas.save", "augeas.apply"]);
+const WRITES_FILES: ReadonlySet<string> = new Set(["augeas.save", "augeas.apply", "augeas.rollback"]);
 
 /** The time limit of loading the policy's files (at start-up, SIGHUP and each session's start and end). */
 const LOAD_TIME_LIMIT_MS = 300_000;
@@ -65,6 +67,8 @@ export class AugeasHost {
     private readonly timeLimitMs: number,
     /** The session's resource limits (limits.ts), enforced in the host. */
     private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+    /** Where saves of files with `history` on keep previous versions. */
+    private readonly history: HistoryOptions = { dir: DEFAULT_HISTORY_DIR, maxBytes: DEFAULT_HISTORY_MAX_BYTES },
   ) {
     // Boot the process now: node's start-up overlaps the daemon's own.
     this.live();
@@ -117,7 +121,7 @@ export class AugeasHost {
    * or the host is answered `timeout` (or `internal`) and closes the session,
    * whose pending edits died with the host.
    */
-  async call(method: string, params: unknown, caller: Caller): Promise<CallOutcome> {
+  async call(method: string, params: unknown, caller: Caller, call: CallIdentity): Promise<CallOutcome> {
     const host = this.live();
     // A client that hangs up leaves nobody to read the answer: a read or an
     // edit of the (then discarded) tree is cut short at once. A call that may
@@ -127,7 +131,8 @@ export class AugeasHost {
     };
     caller.hungUp.addEventListener("abort", hungUp);
     try {
-      const reply = await this.request(host, { op: "call", method, params });
+      const peer = { pid: caller.peer.pid, uid: caller.peer.uid, gid: caller.peer.gid };
+      const reply = await this.request(host, { op: "call", method, params, call: { id: call.id, time: call.time, peer } });
       if ("outcome" in reply) return reply.outcome;
       throw new Error(`the Augeas host could not handle ${method}`);
     } catch (e) {
@@ -150,7 +155,7 @@ export class AugeasHost {
   private async loadPolicy(host: Host): Promise<void> {
     if (!this.section) return;
     try {
-      const reply = await this.request(host, { op: "policy", root: this.root, section: this.section, limits: this.limits });
+      const reply = await this.request(host, { op: "policy", root: this.root, section: this.section, limits: this.limits, history: this.history });
       if ("files" in reply) this.files = reply.files;
     } catch (e) {
       this.logger.error(`the Augeas host could not load the policy's files: ${(e as Error).message}`);

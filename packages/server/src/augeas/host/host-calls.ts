@@ -9,7 +9,7 @@ import { Fault } from "../../faults.js";
 import type { Logger } from "../../logger.js";
 import { localEntry } from "../augeas-methods.js";
 import type { AugeasLocalRuntime } from "../local-runtime.js";
-import type { CallOutcome, HostFault } from "./host-protocol.js";
+import type { CallOutcome, HostCallIdentity, HostFault } from "./host-protocol.js";
 
 /**
  * Runs one call. Most calls finish synchronously (their outcome is returned
@@ -17,9 +17,20 @@ import type { CallOutcome, HostFault } from "./host-protocol.js";
  * a call whose `run` must wait for a program (a save's validators) answers a
  * promise, and the host takes no other request until it settles.
  */
-export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown, logger: Logger): CallOutcome | Promise<CallOutcome> {
+export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown, logger: Logger, call?: HostCallIdentity): CallOutcome | Promise<CallOutcome> {
   const entry = localEntry(method);
   if (!entry) return { granted: false, fault: { kind: "not-found", message: `no such method: ${method.slice(0, 100)}`, fields: {} } };
+  // What a save of this call records in the history (without it, a save of a file with history on is refused); cleared when the call is done.
+  rt.runningCall(call && { ...call, method });
+  const outcome = authoriseAndRun(rt, entry, method, params, logger);
+  if (!(outcome instanceof Promise)) {
+    rt.runningCall(undefined);
+    return outcome;
+  }
+  return outcome.finally(() => rt.runningCall(undefined));
+}
+
+function authoriseAndRun(rt: AugeasLocalRuntime, entry: NonNullable<ReturnType<typeof localEntry>>, method: string, params: unknown, logger: Logger): CallOutcome | Promise<CallOutcome> {
   let decision: Decision<unknown>;
   try {
     decision = entry.authorise(params as never, rt);

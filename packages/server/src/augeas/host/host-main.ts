@@ -44,11 +44,11 @@ function handle(request: HostRequest): HostReply | Promise<HostReply> {
     switch (request.op) {
       case "policy":
         runtime ??= new AugeasLocalRuntime(request.root, logger);
-        return { id: request.id, files: runtime.usePolicy(request.section, request.limits) };
+        return { id: request.id, files: runtime.usePolicy(request.section, request.limits, request.history) };
       case "reset":
         return { id: request.id, files: opened().reset() };
       case "call": {
-        const outcome = runCall(opened(), request.method, request.params, logger);
+        const outcome = runCall(opened(), request.method, request.params, logger, request.call);
         if (outcome instanceof Promise) return outcome.then((o): HostReply => ({ id: request.id, outcome: o }), failed);
         return { id: request.id, outcome };
       }

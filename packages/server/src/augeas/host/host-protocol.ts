@@ -7,6 +7,17 @@ import type { ErrorKind } from "@machina/protocol";
 import type { SessionLimits } from "../../limits.js";
 import type { AugeasSection } from "../augeas-section.js";
 import type { WorkspaceFile } from "../workspace.js";
+import type { HistoryOptions } from "../local-runtime.js";
+import type { HistoryPeer } from "../history-store.js";
+
+/** Which call a `call` request is: what its audit line says of it (a save's history entry is keyed by it). */
+export interface HostCallIdentity {
+  /** The call's audit id (audit.ts newAuditId). */
+  id: string;
+  /** When the daemon received it (ISO 8601). */
+  time: string;
+  peer: HistoryPeer;
+}
 
 export type HostRequest =
   /**
@@ -14,11 +25,11 @@ export type HostRequest =
    * first request, which is why it names the root); answered with the files
    * and their problems.
    */
-  | { id: number; op: "policy"; root: string; section: AugeasSection; limits: SessionLimits }
+  | { id: number; op: "policy"; root: string; section: AugeasSection; limits: SessionLimits; history: HistoryOptions }
   /** A session started or ended: reload the files, drop pending edits; answered with the files and their problems. */
   | { id: number; op: "reset" }
   /** One `augeas.*` call, its params already checked against the vocabulary's schema. */
-  | { id: number; op: "call"; method: string; params: unknown };
+  | { id: number; op: "call"; method: string; params: unknown; call: HostCallIdentity };
 
 /** A Fault as it crosses the pipe; `internal` stands for anything else (logged in full by the host). */
 export type HostFault = { kind: Exclude<ErrorKind, "internal">; message: string; fields: Record<string, unknown> } | { kind: "internal" };
