@@ -56,6 +56,8 @@ export const augeasModule = defineModule({
             node: f.node,
             lens: loaded.get(f.path)?.lens || null,
             read: f.read.map((p) => p.source),
+            // Which values are secret (set, never read back or shown) — the patterns, never a value.
+            ...(f.secret.length > 0 ? { secret: f.secret.map((p) => p.source) } : {}),
             ...(loaded.get(f.path)?.problem ? { problem: loaded.get(f.path)!.problem } : {}),
           })),
         };
@@ -64,7 +66,9 @@ export const augeasModule = defineModule({
     "augeas.write": {
       granted: (s) => s.files.some((f) => f.write.length > 0),
       resources: (s) => ({
-        files: s.files.filter((f) => f.write.length > 0).map((f) => ({ path: f.path, node: f.node, write: f.write.map((p) => p.source) })),
+        files: s.files
+          .filter((f) => f.write.length > 0)
+          .map((f) => ({ path: f.path, node: f.node, write: f.write.map((p) => p.source), ...(f.secret.length > 0 ? { secret: f.secret.map((p) => p.source) } : {}) })),
       }),
     },
   },
