@@ -440,8 +440,8 @@ export class AugeasWorkspace {
     const values = new Map<string, NodeValue>();
     for (const raw of this.aug.match(`${base}//*`)) {
       const node = fileNode + raw.slice(base.length);
-      if (!view.isReadable(node)) continue;
-      values.set(node, view.isValueVisible(node) ? (this.aug.get(raw) ?? null) : HIDDEN_VALUE);
+      if (view.isValueVisible(node)) values.set(node, this.aug.get(raw) ?? null);
+      else if (view.isReadable(node)) values.set(node, HIDDEN_VALUE);
     }
     return values;
   }
