@@ -8,6 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { FileDiff } from "@machina/protocol";
+import { AugeasError } from "augeas-node-bindings";
+import { augeasFault } from "#src/augeas/augeas-fault.js";
 import { AugeasLocalRuntime } from "#src/augeas/local-runtime.js";
 import { runCall } from "#src/augeas/host/host-calls.js";
 import type { CallOutcome } from "#src/augeas/host/host-protocol.js";
@@ -101,6 +103,26 @@ describe("the secret key of [[augeas.file]]", () => {
     assert.equal(mayShowFileText(shadow!), false);
     assert.equal(mayShowFileText(hosts!), true);
     assert.equal(mayShowFileText(rules(`[[augeas.file]]\npath = "/etc/a"\nread = ["Port"]\n`)[0]!), false);
+  });
+});
+
+describe("a libaugeas failure", () => {
+  it("reaches neither the client nor the log with libaugeas' texts, even when the binding composed its message from them", () => {
+    // libaugeas' put_store: "Value '%s' does not match regexp /%s/ in store lens" — the first line quotes the value.
+    const quoted = "Value 'S3cret-in-message' does not match regexp /[a-z]+/ in store lens";
+    const e = new AugeasError({
+      code: "ESAVE",
+      message: `save failed: /etc/shadow: put_failed (${quoted})`,
+      details: "S3cret-in-details",
+      minorMessage: "S3cret-in-minor",
+      files: [{ file: "/etc/shadow", node: "/augeas/files/etc/shadow/error", kind: "put_failed", message: `${quoted}\n { "password" = "S3cret-in-tree" }`, path: "/files/etc/shadow/root" }],
+    });
+    const lines: string[] = [];
+    const fault = augeasFault(e, "/etc/shadow", createLogger("debug", (l) => void lines.push(l)));
+    const shown = JSON.stringify({ fault, message: (fault as Error).message, fields: (fault as { fields?: unknown }).fields }) + lines.join("\n");
+    assert.doesNotMatch(shown, /S3cret/);
+    assert.match(lines.join("\n"), /augeas ESAVE on \/etc\/shadow: the changes cannot be written; \/etc\/shadow: put_failed/);
+    assert.match((fault as Error).message, /^\/etc\/shadow: its lens cannot write the changed tree/);
   });
 });
 
