@@ -40,31 +40,59 @@ export const AugeasValue = Type.Union([StorableText({ maxLength: 65536 }), Type.
 });
 
 /** The unified diff of one file's pending change. */
-/** One readable node a save would add, change or remove (see {@link FileDiff}'s `nodes` scope). */
+/**
+ * One readable node a save would add, change or remove (see {@link FileDiff}'s `nodes` scope).
+ *
+ * A node whose value is secret (the policy's `secret` for its file) is listed
+ * with `hidden: true` and `before`/`after` null: its path and whether it
+ * appears or disappears are shown, its values never. It is listed as
+ * `changed` exactly when an edit of this session named it (a set, even to
+ * the value it already has, a move, a removal…) — never by comparing values,
+ * so the list does not tell whether a value set equals the one on disk.
+ */
 export const NodeChange = Type.Object({
   node: Type.String({ description: "The node's path (`/files/etc/ssh/sshd_config/Port`)." }),
-  before: Type.Union([Type.String(), Type.Null()], { description: "Its value on disk; null when it has none or does not exist there." }),
-  after: Type.Union([Type.String(), Type.Null()], { description: "Its value after the save; null when it has none or will not exist." }),
+  before: Type.Union([Type.String(), Type.Null()], {
+    description: "Its value on disk; null when it has none, does not exist there, or its value is hidden.",
+  }),
+  after: Type.Union([Type.String(), Type.Null()], {
+    description: "Its value after the save; null when it has none, will not exist, or its value is hidden.",
+  }),
   change: Type.Union([Type.Literal("added"), Type.Literal("changed"), Type.Literal("removed")]),
+  hidden: Type.Optional(
+    Type.Literal(true, {
+      description:
+        "Present (true) when the node's value is secret: `before` and `after` are null whatever the values are, and `changed` " +
+        "means an edit of this session named the node, not that its value differs.",
+    }),
+  ),
 });
 export type NodeChange = Static<typeof NodeChange>;
 
 /**
  * What a save would change in one file, shown so that it cannot reveal a node
- * the client may not read:
+ * the client may not read or a value that is secret:
  *
  * - scope `text`: the policy lets the client read every node of the file
- *   (its read patterns cover `**`), so `diff` is the unified diff of the
- *   file's text, as on disk and as a save would write it;
- * - scope `nodes`: some nodes of the file are not readable, so the text is
- *   never shown; `nodes` lists the readable nodes whose value or existence
- *   changes (nothing about unreadable ones), and `diff` renders that list in
- *   unified-diff form (`-NODE = value` / `+NODE = value`) for people.
+ *   (its read patterns cover `**`) and none of its values is secret, so
+ *   `diff` is the unified diff of the file's text, as on disk and as a save
+ *   would write it;
+ * - scope `nodes`: some nodes of the file are not readable, or some values
+ *   are secret, so the text is never shown; `nodes` lists the readable nodes
+ *   whose value or existence changes (nothing about unreadable ones; secret
+ *   ones without values, see {@link NodeChange}), and `diff` renders that
+ *   list in unified-diff form (`-NODE = value` / `+NODE = value`, a secret
+ *   node as `NODE (value hidden)`) for people.
+ *
+ * A file in which an edit of this session named a node whose value the
+ * client may not see is listed even when its text would not change, so that
+ * whether it is listed does not tell whether the value set equals the old one.
  */
 export const FileDiff = Type.Object({
   file: Type.String({ description: "The file, as the policy names it (e.g. `/etc/hosts`)." }),
   scope: Type.Union([Type.Literal("text"), Type.Literal("nodes")], {
-    description: "`text`: `diff` is the file's text diff; `nodes`: the file has unreadable nodes, and only readable node changes are shown.",
+    description:
+      "`text`: `diff` is the file's text diff; `nodes`: the file has unreadable nodes or secret values, and only readable node changes are shown (secret values as hidden).",
   }),
   diff: Type.String({
     description: "Unified diff (`--- a/FILE`, `+++ b/FILE`): of the text (scope `text`) or of the readable nodes and their values (scope `nodes`).",
@@ -81,7 +109,8 @@ export const augeasGet = defineMethod({
   summary: "Read the value of one node.",
   description:
     "Answers the value of the one node PATH resolves to (null when the node has no value). Refused with " +
-    "`policy-denied` when the node is not readable, `not-found` when no node matches, and `augeas` (code " +
+    "`policy-denied` when the node is not readable or its value is secret (the policy's `secret` for its file: " +
+    "such values can be set, never read back), `not-found` when no node matches, and `augeas` (code " +
     "`EMMATCH`) when several do.",
   params: Type.Object({ path: AugeasPath }, { additionalProperties: false }),
   result: Type.Object({ value: AugeasValue }),
@@ -93,7 +122,9 @@ export const augeasMatch = defineMethod({
   summary: "List the readable nodes a path matches.",
   description:
     "Answers the paths of every node PATH matches that the policy lets this client read; unreadable nodes " +
-    "are left out silently. A predicate that would read an unreadable node is refused with `policy-denied`.",
+    "are left out silently. Nodes whose values are secret are listed (their existence and labels are not " +
+    "secret). A predicate that would read an unreadable node, or compare the value of a node that may be " +
+    "secret, is refused with `policy-denied`.",
   params: Type.Object({ path: AugeasPath }, { additionalProperties: false }),
   result: Type.Object({ paths: Type.Array(Type.String()) }),
   capability: "augeas.read",
@@ -213,8 +244,9 @@ export const augeasPreview = defineMethod({
   name: "augeas.preview",
   summary: "Show the pending changes as unified diffs, writing nothing.",
   description:
-    "Answers, per file whose text a save would change, what changes (see FileDiff): the text diff of files the " +
-    "policy lets the client read whole, the readable nodes that change otherwise. Nothing is written.",
+    "Answers, per file whose text a save would change (or in which an edit named a node whose value is hidden), " +
+    "what changes (see FileDiff): the text diff of files the policy lets the client read whole and that hold no " +
+    "secret, the readable nodes that change otherwise, secret values as hidden. Nothing is written.",
   params: NoParams,
   result: Type.Object({ changes: Type.Array(FileDiff) }),
   capability: "augeas.read",

@@ -39,6 +39,13 @@ const FILE_PROBLEM_WORDS: Record<string, string> = {
   read_failed: "it cannot be read",
 };
 
+/**
+ * Codes the binding gives when libaugeas failed without setting one: their
+ * message is then made of libaugeas' per-file texts, whose first line can
+ * quote a value ("Value '…' does not match regexp … in store lens").
+ */
+const CODES_WITH_COMPOSED_MESSAGE = new Set(["ESAVE", "ELOAD", "ETEXT", "EFAILED"]);
+
 function fileProblemWords(kind: string): string {
   return FILE_PROBLEM_WORDS[kind] ?? `it cannot be written (${kind})`;
 }
@@ -52,9 +59,11 @@ export function augeasFault(e: unknown, file?: string, logger?: Logger): unknown
   const first = files[0];
   const where = file ?? first?.file;
   const reason = first ? fileProblemWords(first.error) : (CODE_WORDS[e.code] ?? `libaugeas refused the operation (${e.code})`);
-  // libaugeas' per-file messages and details can dump the tree, values and all: not even the log gets them.
+  // libaugeas' per-file messages and details can dump the tree, values and all (secret
+  // ones too): not even the log gets them, nor a message composed from them.
+  const fixed = CODES_WITH_COMPOSED_MESSAGE.has(e.code) ? (CODE_WORDS[e.code] ?? "libaugeas failed") : e.augeasMessage;
   logger?.warn(
-    `augeas ${e.code}${where ? ` on ${where}` : ""}: ${e.augeasMessage}` +
+    `augeas ${e.code}${where ? ` on ${where}` : ""}: ${fixed}` +
       e.files.map((f) => `; ${f.file ?? f.node}: ${f.kind}${f.line !== undefined ? ` at line ${f.line}` : ""}`).join(""),
   );
   return new Fault("augeas", where ? `${where}: ${reason}` : reason, {

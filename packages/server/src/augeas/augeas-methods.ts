@@ -42,7 +42,12 @@ interface Edit {
   files: string[];
   /** What it adds to the pending edits and the tree (edit-budget.ts). */
   cost: EditCost;
+  /** False for edits that only set values; anything else may shift nodes' positions (see JournalEntry). */
+  reshapes: boolean;
 }
+
+/** The ops that change values only, never which nodes exist or where (any other op counts as reshaping). */
+const VALUE_ONLY_OPS: ReadonlySet<string> = new Set(["set", "clear", "setm"]);
 
 /** Authorises one change against the current tree (throws PolicyDeniedFault) and answers how to perform it. */
 function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasChange): Edit {
@@ -51,6 +56,7 @@ function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasChange
     targets,
     files: [...new Set(targets.map((t) => engine.fileFor(t)?.path).filter((f): f is string => f !== undefined))],
     cost: editCost(change, targets, (t) => engine.fileFor(t)?.path),
+    reshapes: !VALUE_ONLY_OPS.has(change.op),
   });
   switch (change.op) {
     case "set": {
@@ -93,7 +99,7 @@ function perform(ws: AugeasWorkspace, edit: Edit): number {
   } catch (e) {
     throw augeasFault(e);
   }
-  ws.record({ replay: (aug) => void edit.run(aug), files: edit.files, cost: edit.cost });
+  ws.record({ replay: (aug) => void edit.run(aug), files: edit.files, targets: edit.targets, reshapes: edit.reshapes, cost: edit.cost });
   return count;
 }
 
@@ -201,7 +207,7 @@ export const AUGEAS_METHODS = [
     method: "augeas.preview",
     targets: () => [],
     authorise: authorisePending,
-    run: ({ value: files }, rt) => ({ changes: rt.workspace.preview(files, (node) => rt.engine.isReadable(node)) }),
+    run: ({ value: files }, rt) => ({ changes: rt.workspace.preview(files, rt.engine) }),
   }),
   local({
     method: "augeas.discard",
@@ -243,7 +249,7 @@ export const AUGEAS_METHODS = [
     run: async ({ value: { mark, files, previewOnly } }, rt) => {
       const ws = rt.workspace;
       try {
-        const diffs = ws.preview(files, (node) => rt.engine.isReadable(node));
+        const diffs = ws.preview(files, rt.engine);
         if (previewOnly) {
           ws.rollback(mark);
           return { changes: diffs, saved: false, files: [] };

@@ -58,6 +58,8 @@ export const augeasModule = defineModule({
             lens: loaded.get(f.path)?.lens || null,
             read: f.read.map((p) => p.source),
             ...(f.history > 0 ? { history: f.history } : {}),
+            // Which values are secret (set, never read back or shown) — the patterns, never a value.
+            ...(f.secret.length > 0 ? { secret: f.secret.map((p) => p.source) } : {}),
             ...(loaded.get(f.path)?.problem ? { problem: loaded.get(f.path)!.problem } : {}),
           })),
         };
@@ -72,6 +74,7 @@ export const augeasModule = defineModule({
             path: f.path,
             node: f.node,
             write: f.write.map((p) => p.source),
+            ...(f.secret.length > 0 ? { secret: f.secret.map((p) => p.source) } : {}),
             // A validator checks each new version (the program is the administrator's business); a missing file may be created, and how.
             ...(f.validate ? { validate: true } : {}),
             ...(f.create ? { create: { mode: f.create.mode.toString(8).padStart(4, "0"), owner: f.create.owner, group: f.create.group } } : {}),

@@ -13,7 +13,8 @@ import { explainNewFile, parseNewFile, type NewFileRule } from "./new-file-rule.
 import { VALIDATOR_FILE_ARG, validateArgvProblem } from "./save-validators.js";
 import { escapeLabel } from "./augeas-label.js";
 import { compileNodePattern, NodePatternError, type NodePattern } from "./node-pattern.js";
-import { shapeCovered } from "./pattern-coverage.js";
+import { shapeCovered, shapeIntersects } from "./pattern-coverage.js";
+import { isWholeFileSecret, SECRET_MEANING, WHOLE_FILE_SECRET } from "./secret-rules.js";
 
 export interface FileRule {
   /** Absolute, normalised, relative to --root: `/etc/hosts`. */
@@ -37,6 +38,11 @@ export interface FileRule {
   history: number;
   /** `rollback = true`: `augeas.rollback` may put a recorded previous version back (needs history). */
   rollback: boolean;
+  /**
+   * Nodes whose values are secret (secret-rules.ts): set, matched and listed,
+   * never read back or shown. `secret = true` is `["**"]`; default none.
+   */
+  secret: NodePattern[];
 }
 
 /** The most previous versions one file may keep (`history`): a bound a typo cannot blow past. */
@@ -57,7 +63,7 @@ export function parseAugeasSection(doc: TomlTable, v: PolicyValidator, options: 
   const byPath = new Map<string, number>();
   v.tables(augeas.file, "augeas.file", "augeas.file").forEach((t, i) => {
     const key = `augeas.file[${i}]`;
-    v.keys(t, key, ["path", "lens", "read", "write", "validate", "validate_timeout", "create", "mode", "owner", "group", "history", "rollback"]);
+    v.keys(t, key, ["path", "lens", "read", "write", "secret", "validate", "validate_timeout", "create", "mode", "owner", "group", "history", "rollback"]);
     const filePath = v.string(t, key, "path");
     let ok = true;
     if (filePath === undefined) {
@@ -80,10 +86,11 @@ export function parseAugeasSection(doc: TomlTable, v: PolicyValidator, options: 
     const validate = parseCheckProgram(t, key, v, { argv: "validate", timeout: "validate_timeout" }, validateArgvProblem);
     const create = parseNewFile(t, key, v);
     const { history, rollback } = historyKeys(v, t, key, write);
-    if (!ok || filePath === undefined || read === undefined || write === undefined || !validate.ok || !create.ok) return;
+    const secret = secretPatterns(v, t, key);
+    if (!ok || filePath === undefined || read === undefined || write === undefined || !validate.ok || !create.ok || secret === undefined) return;
     byPath.set(filePath, i);
     const nodeLabels = ["files", ...filePath.slice(1).split("/")];
-    const rule: FileRule = { path: filePath, node: nodeLabels.map((l) => `/${escapeLabel(l)}`).join(""), nodeLabels, read, write, history, rollback };
+    const rule: FileRule = { path: filePath, node: nodeLabels.map((l) => `/${escapeLabel(l)}`).join(""), nodeLabels, read, write, secret, history, rollback };
     if (lens !== undefined) rule.lens = lens;
     if (validate.check) rule.validate = validate.check;
     if (create.rule) rule.create = create.rule;
@@ -150,6 +157,18 @@ function patterns(v: PolicyValidator, t: TomlTable, key: string, name: string, f
   return v.problems.slice(before).some((p) => p.severity === "error") ? undefined : out;
 }
 
+/** `secret`: true (every node), false (none, the default), or node patterns as read and write take them. */
+function secretPatterns(v: PolicyValidator, t: TomlTable, key: string): NodePattern[] | undefined {
+  const value = t.secret;
+  if (value === undefined || value === false) return [];
+  if (value === true) return [compileNodePattern(WHOLE_FILE_SECRET)];
+  if (!Array.isArray(value)) {
+    v.error(`${key}.secret`, `must be true, false or an array of node patterns (like ["*/password"]), not ${describe(value)}`);
+    return undefined;
+  }
+  return patterns(v, t, key, "secret", []);
+}
+
 function patternWarnings(v: PolicyValidator, rule: FileRule, key: string): void {
   const read = rule.read.map((p) => p.segments);
   rule.write.forEach((w, i) => {
@@ -162,6 +181,12 @@ function patternWarnings(v: PolicyValidator, rule: FileRule, key: string): void 
     }
   });
   if (rule.read.length === 0 && rule.write.length === 0) v.warn(key, `${rule.path} is loaded but nothing in it may be read or written`);
+  const named = [...rule.read, ...rule.write].map((p) => p.segments);
+  rule.secret.forEach((s, i) => {
+    if (!shapeIntersects(s.segments, named)) {
+      v.warn(`${key}.secret[${i}]`, `${JSON.stringify(s.source)} adds nothing: no read or write pattern names such a node`);
+    }
+  });
 }
 
 /** `policy explain` lines of the section. */
@@ -172,6 +197,10 @@ export function explainAugeasSection(section: AugeasSection, defaultLenses: Read
     lines.push(`  ${f.path}  (lens ${lens ? lens : "NONE FOUND: the file cannot be loaded"}${f.lens ? "" : ", the module default"}; node ${f.node})`);
     lines.push(`    may read:  ${f.read.length ? f.read.map((p) => p.source).join(", ") : "nothing"}`);
     lines.push(`    may write: ${f.write.length ? f.write.map((p) => p.source).join(", ") + " (create, set, rename, move, remove)" : "nothing (read-only)"}`);
+    if (f.secret.length > 0) {
+      const which = isWholeFileSecret(f) ? "every node of this file" : f.secret.map((p) => p.source).join(", ");
+      lines.push(`    secret:    values of ${which} are secret: they ${SECRET_MEANING} (their nodes and labels may still be listed)`);
+    }
     if (f.history > 0) {
       lines.push(`    history:   the ${f.history} newest previous version${f.history === 1 ? "" : "s"} kept by machinad (root-only; listed by augeas.history, never shown)`);
       lines.push(`    rollback:  ${f.rollback ? "augeas.rollback may put a previous version back (if the file is still as that save left it)" : "no (rollback = false)"}`);

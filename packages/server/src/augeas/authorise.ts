@@ -38,6 +38,7 @@ import { LimitExceededFault, NotFoundFault, PolicyDeniedFault } from "../faults.
 import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { BoundedCache, deepFreeze } from "./bounded-cache.js";
 import { checkPathLimits, type PathLimits } from "./path-cost.js";
+import { isSecretBelow, isWholeFileSecret, SECRET_MEANING } from "./secret-rules.js";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../limits.js";
 
 /**
@@ -101,6 +102,8 @@ export class PolicyEngine {
   readonly files: readonly FileRule[];
   private readonly readPatterns: PatternSegment[][];
   private readonly writePatterns: PatternSegment[][];
+  /** Absolute patterns of the nodes whose values are secret (secret-rules.ts). */
+  private readonly secretPatterns: PatternSegment[][];
   private readonly parsedPaths = new BoundedCache<string, AugeasPath>(CACHE_ENTRIES);
   /** Shapes known to meet some pattern, keyed by access and shape (refusals are not remembered). */
   private readonly shapesAllowed = new BoundedCache<string, true>(CACHE_ENTRIES);
@@ -116,12 +119,13 @@ export class PolicyEngine {
   ) {
     this.files = policy.files;
     // Absolute patterns: the file's node labels, then the rule's segments.
-    const absolute = (access: Access): PatternSegment[][] =>
+    const absolute = (access: Access | "secret"): PatternSegment[][] =>
       this.files.flatMap((f) =>
         f[access].map((p) => [...f.nodeLabels.map((label) => ({ kind: "label" as const, label })), ...p.segments]),
       );
     this.readPatterns = absolute("read");
     this.writePatterns = absolute("write");
+    this.secretPatterns = absolute("secret");
   }
 
   /** The rule whose node is the given node or one of its ancestors. */
@@ -140,7 +144,21 @@ export class PolicyEngine {
    * absence, a value this answers false for.
    */
   isValueVisible(nodePath: string | readonly string[]): boolean {
-    return this.isReadable(nodePath);
+    const labels = typeof nodePath === "string" ? nodePathLabels(nodePath) : nodePath;
+    return this.allowed(labels, "read") && !this.isSecret(labels);
+  }
+
+  /** True when the node's value is secret (its file's `secret` patterns match it), readable or not. */
+  private isSecret(labels: readonly string[]): boolean {
+    const rule = this.fileFor(labels);
+    return rule !== undefined && isSecretBelow(rule, labels.slice(rule.nodeLabels.length));
+  }
+
+  /** Refuses to reveal a secret value; the node itself is readable, so it may be named. */
+  private denySecret(target: string, labels: readonly string[], what: string): never {
+    const rule = this.fileFor(labels);
+    const which = !rule ? "" : isWholeFileSecret(rule) ? ` (augeas.file ${rule.path}: secret = true)` : ` (augeas.file ${rule.path}: secret = ${JSON.stringify(rule.secret.map((p) => p.source))})`;
+    throw new PolicyDeniedFault(target, `${what}: its value is secret${which}; secret values ${SECRET_MEANING}`, rule?.path);
   }
 
   isWritable(nodePath: string | readonly string[]): boolean {
@@ -259,6 +277,15 @@ export class PolicyEngine {
             `the predicate reads nodes (${describeShape(shape)}) that the policy does not let you read: every node a predicate could read needs a read pattern`,
           );
         }
+        // A comparison with a secret node would answer "is the value this?":
+        // refused from the shape, so the refusal does not depend on the tree.
+        // Positions and last() only count nodes, which are not secret.
+        if (pred.kind === "compare" && this.secretPatterns.length > 0 && shapeIntersects(shape, this.secretPatterns)) {
+          throw new PolicyDeniedFault(
+            shown,
+            `the predicate compares the value of nodes (${describeShape(shape)}) that may be secret; secret values are never compared: they ${SECRET_MEANING}`,
+          );
+        }
         if (queried.has(query)) return;
         queried.add(query);
         for (const ref of this.resolve(tree, query)) this.require(ref, "read", "a predicate reads this node");
@@ -301,11 +328,21 @@ export class PolicyEngine {
    */
   resolveForGet(tree: AugeasTree, path: string | AugeasPath): ReadResolution {
     const p = this.parse(path);
-    this.requireShape(p.canonical, stepsShape(p.steps), "read", "cannot read");
+    const shape = stepsShape(p.steps);
+    this.requireShape(p.canonical, shape, "read", "cannot read");
+    // Every value a path of this shape could name is secret: refused whether or not one exists.
+    if (this.secretPatterns.length > 0 && shapeCovered(shape, this.secretPatterns)) this.denySecret(p.canonical, leadingLabels(shape), "cannot read");
     this.checkPredicates(tree, p.steps);
     // Unreadable nodes are invisible, as to match: left out rather than refused,
     // so an answer never depends on whether one exists (or names its label).
-    return { canonical: p.canonical, nodes: this.readableMatches(tree, p.canonical) };
+    const nodes = this.readableMatches(tree, p.canonical);
+    // Every reader of values (get, a guard) comes here: a secret node is
+    // refused, never handed out. Its existence is not secret (match lists it).
+    for (const node of nodes) {
+      const labels = nodePathLabels(node);
+      if (this.isSecret(labels)) this.denySecret(node, labels, "cannot read");
+    }
+    return { canonical: p.canonical, nodes };
   }
 
   /**
@@ -598,6 +635,16 @@ function shapeKey(access: Access, shape: readonly PatternSegment[]): string {
   let key = access;
   for (const s of shape) key += s.kind === "label" ? `/${s.label.length}:${s.label}` : `/${s.kind}`;
   return key;
+}
+
+/** The labels a shape starts with, up to its first wildcard (enough to name the file a path lies in). */
+function leadingLabels(shape: readonly PatternSegment[]): string[] {
+  const labels: string[] = [];
+  for (const s of shape) {
+    if (s.kind !== "label") break;
+    labels.push(s.label);
+  }
+  return labels;
 }
 
 function describeShape(shape: readonly PatternSegment[]): string {

@@ -12,7 +12,7 @@
  * Anything but exit 0 in time refuses the whole save (`validation-failed`,
  * naming the file, with the exit status): no file of the save is written.
  * The validator's output reaches the client only when the client may read
- * the whole file anyway (mayShowValidatorOutput): `visudo` and `sshd -t`
+ * the whole file anyway (mayShowFileText: read patterns covering `**`, no secret nodes): `visudo` and `sshd -t`
  * quote the lines they reject, and a client that may only read `Port` must
  * not learn the rest of sshd_config from an error. Where it does, the
  * temporary path (an internal detail) reads as the file's policy path. The
@@ -22,7 +22,7 @@ import { Fault } from "../faults.js";
 import type { Logger } from "../logger.js";
 import { runCheckProgram } from "../process/policy-check-program.js";
 import type { AugeasSection, FileRule } from "./augeas-section.js";
-import { shapeCovered } from "./pattern-coverage.js";
+import { mayShowFileText } from "./secret-rules.js";
 
 /** Stands for the new version's path in a validator's arguments. */
 export const VALIDATOR_FILE_ARG = "%s";
@@ -37,16 +37,6 @@ export function validateArgvProblem(argv: readonly string[]): { index: number; m
     };
   }
   return undefined;
-}
-
-/**
- * Whether a validator's output may reach the client: only when the client
- * may read the whole file (its read patterns cover every node, `**`, the
- * rule a text diff follows in workspace.ts). The one place to add rules (a
- * secret file's output is never shown).
- */
-export function mayShowValidatorOutput(rule: FileRule): boolean {
-  return shapeCovered([{ kind: "any" }], rule.read.map((p) => p.segments));
 }
 
 /** One new version a save is about to put in place. */
@@ -83,7 +73,7 @@ export async function runSaveValidators(versions: readonly NewVersion[], logger:
     throw new Fault("validation-failed", `${file}: the policy's validator ${why}; nothing was written`, {
       file,
       ...fields,
-      ...(mayShowValidatorOutput(rule) ? { output: output.toString("utf8").split(temp).join(file).split(target).join(file) } : {}),
+      ...(mayShowFileText(rule) ? { output: output.toString("utf8").split(temp).join(file).split(target).join(file) } : {}),
     });
   }
 }

@@ -19,16 +19,17 @@ export function unifiedDiff(file: string, before: string, after: string): string
 /**
  * The readable node changes of a file, for people, in unified-diff form: one
  * `-NODE = value` line for what is on disk and one `+NODE = value` line for
- * what a save would write (`NODE` without a value when it has none).
+ * what a save would write (`NODE` without a value when it has none, `NODE
+ * (value hidden)` for a secret one, whatever its value).
  */
 export function nodeChangeDiff(file: string, changes: readonly NodeChange[]): string {
   const name = file.replace(/^\//, "");
-  const line = (node: string, value: string | null) => (value === null ? node : `${node} = ${JSON.stringify(value)}`);
+  const line = (c: NodeChange, value: string | null) => (c.hidden ? `${c.node} (value hidden)` : value === null ? c.node : `${c.node} = ${JSON.stringify(value)}`);
   let out = `--- a/${name} (readable nodes)\n+++ b/${name} (readable nodes)\n`;
   if (changes.length > 0) out += `@@ readable nodes @@\n`;
   for (const c of changes) {
-    if (c.change !== "added") out += `-${line(c.node, c.before)}\n`;
-    if (c.change !== "removed") out += `+${line(c.node, c.after)}\n`;
+    if (c.change !== "added") out += `-${line(c, c.before)}\n`;
+    if (c.change !== "removed") out += `+${line(c, c.after)}\n`;
   }
   return out;
 }

@@ -18,11 +18,12 @@ import { ConflictFault, Fault, PolicyDeniedFault } from "../faults.js";
 import { checkContainment } from "./containment.js";
 import { changedSince, fingerprint, readBytes, readText, sameBytes, sameFingerprint, snapshotOf, type FileSnapshot, type Fingerprint } from "./snapshots.js";
 import { nodeChangeDiff, unifiedDiff } from "./unified-diff.js";
-import { shapeCovered } from "./pattern-coverage.js";
+import { mayShowFileText } from "./secret-rules.js";
 import { augeasFault } from "./augeas-fault.js";
 import { removeNewSaveTempFiles, removeStaleSaveTempFiles, saveTempFiles } from "./save-temp-files.js";
 import { EditBudget, type BudgetView, type EditCost, type EditLimits } from "./edit-budget.js";
 import { nodePathFromLabels } from "./augeas-label.js";
+import { hiddenTouches, isTouched, type HiddenTouches } from "./hidden-touches.js";
 import { DEFAULT_SESSION_LIMITS } from "../limits.js";
 import { giveAttributes } from "./file-attributes.js";
 import { runSaveValidators, type NewVersion } from "./save-validators.js";
@@ -50,6 +51,10 @@ export interface JournalEntry {
   replay(aug: Augeas): void;
   /** The policy files (their paths) the edit touched. */
   files: readonly string[];
+  /** The nodes it set, created, moved or removed, as node paths when it ran (hidden-touches.ts). */
+  targets: readonly string[];
+  /** True unless it only sets values (set, clear, setm): it may shift the positions of other nodes. */
+  reshapes: boolean;
   /** Its price, as admitted (edit-budget.ts). */
   cost: EditCost;
 }
@@ -59,6 +64,13 @@ const NEW_TEXT_SUFFIX = ".augnew";
 
 /** How many times a load is tried again when a file changes while it is being loaded. */
 const LOAD_ATTEMPTS = 5;
+
+/** What the client may see of a node (the policy engine answers). */
+export interface NodeVisibility {
+  isReadable(node: string): boolean;
+  /** Readable and not secret: its value may be shown. */
+  isValueVisible(node: string): boolean;
+}
 
 export class AugeasWorkspace {
   readonly aug: Augeas;
@@ -223,24 +235,41 @@ export class AugeasWorkspace {
 
   /**
    * What a save would change in every file (of `pendingFiles`) whose text it
-   * would change, shown so that no unreadable node can appear: the text diff
-   * of a file the policy lets the client read whole, the readable nodes that
-   * change otherwise (see the protocol's FileDiff). Writes nothing.
+   * would change, shown so that no unreadable node and no secret value can
+   * appear: the text diff of a file the policy lets the client read whole and
+   * that holds no secret, the readable nodes that change otherwise (see the
+   * protocol's FileDiff). A file where an edit named a node whose value the
+   * client may not see is listed even when its text is unchanged: whether it
+   * is listed must not tell whether the value set equals the one on disk.
+   * Writes nothing.
    */
-  preview(files: readonly string[], readable: (node: string) => boolean): FileDiff[] {
+  preview(files: readonly string[], view: NodeVisibility): FileDiff[] {
     const out: FileDiff[] = [];
     for (const file of files) {
+      const wf = this.files.get(file);
+      if (!wf) continue;
       const after = this.previewText(file);
       const before = readText(this.root, file);
-      if (after === before) continue;
-      const wf = this.files.get(file);
-      if (wf && readsWholeFile(wf.rule)) out.push({ file, scope: "text", diff: unifiedDiff(file, before, after) });
-      else if (wf) {
-        const nodes = this.readableNodeChanges(wf, before, readable);
+      const touches = hiddenTouches(this.journal, wf.rule, (node) => view.isValueVisible(node));
+      if (after === before && !touches.any) continue;
+      if (mayShowFileText(wf.rule)) out.push({ file, scope: "text", diff: unifiedDiff(file, before, after) });
+      else {
+        const nodes = this.readableNodeChanges(wf, before, view, touches);
         out.push({ file, scope: "nodes", diff: nodeChangeDiff(file, nodes), nodes });
       }
     }
     return out;
+  }
+
+  /**
+   * True when a pending edit of `file` named a node whose value the client
+   * may not see (secret or unreadable): such a file must be reported changed
+   * (and written) even when its bytes come out equal, or the answer would
+   * tell whether the value set equals the hidden one.
+   */
+  editsTouchHiddenValues(file: string, view: Pick<NodeVisibility, "isValueVisible">): boolean {
+    const wf = this.files.get(file);
+    return wf !== undefined && hiddenTouches(this.journal, wf.rule, (node) => view.isValueVisible(node)).any;
   }
 
   /**
@@ -447,38 +476,49 @@ export class AugeasWorkspace {
    * The readable nodes whose value or existence differs between the file on
    * disk (parsed by its lens into a scratch tree under /augeas, which no
    * client path reaches and no save writes) and the pending tree. Only nodes
-   * `readable` accepts are ever read.
+   * `view` lets the client read are looked at, and only values it may see are
+   * ever read. A readable node whose value is hidden (secret) is listed
+   * without values (`hidden`) when it appears or disappears, and as changed
+   * exactly when a pending edit named it — never by comparing its values, so
+   * the list cannot tell whether a value set equals the one on disk.
    */
-  private readableNodeChanges(wf: WorkspaceFile, before: string, readable: (node: string) => boolean): NodeChange[] {
+  private readableNodeChanges(wf: WorkspaceFile, before: string, view: NodeVisibility, touches: HiddenTouches): NodeChange[] {
     const aug = this.aug;
     const scratch = "/augeas/machina-preview";
-    let old: Map<string, string | null>;
+    let old: Map<string, NodeValue>;
     try {
       aug.set(`${scratch}/text`, before);
       aug.textStore(wf.lens, `${scratch}/text`, `${scratch}/tree`);
-      old = this.readableValues(`${scratch}/tree`, wf.rule.node, readable);
+      old = this.readableValues(`${scratch}/tree`, wf.rule.node, view);
     } catch (e) {
       throw augeasFault(e, wf.rule.path, this.logger);
     } finally {
       aug.rm(scratch);
     }
-    const now = this.readableValues(wf.rule.node, wf.rule.node, readable);
+    const now = this.readableValues(wf.rule.node, wf.rule.node, view);
     const changes: NodeChange[] = [];
     for (const node of new Set([...old.keys(), ...now.keys()])) {
-      const b = old.has(node) ? old.get(node)! : undefined;
-      const a = now.has(node) ? now.get(node)! : undefined;
+      const b = old.get(node);
+      const a = now.get(node);
+      const change = b === undefined ? "added" : a === undefined ? "removed" : "changed";
+      if (b === HIDDEN_VALUE || a === HIDDEN_VALUE) {
+        if (change === "changed" && !isTouched(touches, node)) continue;
+        changes.push({ node, before: null, after: null, change, hidden: true });
+        continue;
+      }
       if (b === a) continue;
-      changes.push({ node, before: b ?? null, after: a ?? null, change: b === undefined ? "added" : a === undefined ? "removed" : "changed" });
+      changes.push({ node, before: b ?? null, after: a ?? null, change });
     }
     return changes.sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : 0));
   }
 
-  /** Readable node (as a path below `fileNode`) → value, for every node below `base`. */
-  private readableValues(base: string, fileNode: string, readable: (node: string) => boolean): Map<string, string | null> {
-    const values = new Map<string, string | null>();
+  /** Readable node (as a path below `fileNode`) → value (HIDDEN_VALUE where the client may not see it, which is then not even read), for every node below `base`. */
+  private readableValues(base: string, fileNode: string, view: NodeVisibility): Map<string, NodeValue> {
+    const values = new Map<string, NodeValue>();
     for (const raw of this.aug.match(`${base}//*`)) {
       const node = fileNode + raw.slice(base.length);
-      if (readable(node)) values.set(node, this.aug.get(raw) ?? null);
+      if (view.isValueVisible(node)) values.set(node, this.aug.get(raw) ?? null);
+      else if (view.isReadable(node)) values.set(node, HIDDEN_VALUE);
     }
     return values;
   }
@@ -554,7 +594,7 @@ function realRoot(root: string): string {
   }
 }
 
-/** True when the rule's read patterns cover every node of the file (`**`): only then is its text shown. */
-function readsWholeFile(rule: FileRule): boolean {
-  return shapeCovered([{ kind: "any" }], rule.read.map((p) => p.segments));
-}
+/** Stands for a value the client may not see, in place of the value (which is never read). */
+const HIDDEN_VALUE = Symbol("hidden value");
+type NodeValue = string | null | typeof HIDDEN_VALUE;
+
