@@ -9,6 +9,7 @@ import type { AugeasSection } from "./augeas-section.js";
 import { PolicyEngine } from "./authorise.js";
 import { scanDefaultLenses } from "./lens-scan.js";
 import { AugeasWorkspace, type WorkspaceFile } from "./workspace.js";
+import { newTagKey } from "./file-tag.js";
 
 export class AugeasLocalRuntime {
   private current: { workspace: AugeasWorkspace; engine: PolicyEngine; limits: SessionLimits } | undefined;
@@ -31,12 +32,16 @@ export class AugeasLocalRuntime {
     return this.live().engine;
   }
 
-  /** Opens a workspace for `section` within `limits` (closing the previous one); answers its files and their load problems. */
-  usePolicy(section: AugeasSection, limits: SessionLimits = DEFAULT_SESSION_LIMITS): WorkspaceFile[] {
+  /**
+   * Opens a workspace for `section` within `limits` (closing the previous
+   * one), making file tags with `tagKey` (file-tag.ts); answers its files and
+   * their load problems.
+   */
+  usePolicy(section: AugeasSection, limits: SessionLimits = DEFAULT_SESSION_LIMITS, tagKey: Buffer = newTagKey()): WorkspaceFile[] {
     this.current?.workspace.close();
     this.current = undefined;
     const unnamed = section.files.filter((f) => !f.lens).map((f) => f.path);
-    const workspace = new AugeasWorkspace(this.root, section, scanDefaultLenses(unnamed).lenses, this.logger, limits);
+    const workspace = new AugeasWorkspace(this.root, section, scanDefaultLenses(unnamed).lenses, this.logger, limits, tagKey);
     this.current = { workspace, engine: new PolicyEngine(section, limits), limits };
     const files = workspace.describeFiles();
     for (const f of files) {

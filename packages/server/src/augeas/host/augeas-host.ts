@@ -17,6 +17,7 @@ import type { AugeasSection } from "../augeas-section.js";
 import type { WorkspaceFile } from "../workspace.js";
 import type { CallOutcome, HostFault, HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
 import { HOST_HEAP_MB, takeHostProcess } from "./host-process.js";
+import { newTagKey } from "../file-tag.js";
 
 let warnedNoPrlimit = false;
 
@@ -57,6 +58,8 @@ export class AugeasHost {
   private loaded: Promise<void> = Promise.resolve();
   /** Set by close(): no host is started after it (a session may still end on its way out). */
   private closed = false;
+  /** The key of file tags, drawn once per daemon start and given to every host (file-tag.ts). */
+  private readonly tagKey = newTagKey().toString("base64");
 
   constructor(
     private readonly root: string,
@@ -149,7 +152,7 @@ export class AugeasHost {
   private async loadPolicy(host: Host): Promise<void> {
     if (!this.section) return;
     try {
-      const reply = await this.request(host, { op: "policy", root: this.root, section: this.section, limits: this.limits });
+      const reply = await this.request(host, { op: "policy", root: this.root, section: this.section, limits: this.limits, tagKey: this.tagKey });
       if ("files" in reply) this.files = reply.files;
     } catch (e) {
       this.logger.error(`the Augeas host could not load the policy's files: ${(e as Error).message}`);
