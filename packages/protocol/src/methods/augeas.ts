@@ -44,7 +44,8 @@ export const AugeasValue = Type.Union([StorableText({ maxLength: 65536 }), Type.
  * content, inode, size and modification time (nanoseconds), keyed with a secret
  * the daemon draws at every start, so a tag tells nothing about the content (it
  * cannot be checked against guesses offline) and no tag survives a daemon
- * restart. A missing file has the tag `absent`. Tags are compared whole, as
+ * restart (a restart of its Augeas host keeps them). A missing file has the
+ * tag `absent`. Tags are compared whole, as
  * strings: any change to the file — even one that leaves its bytes as they
  * were (`touch`, a rewrite) — gives it a new tag.
  */
