@@ -77,7 +77,7 @@ test("a directory above a policy file replaced by a symlink out of the root is n
     assert.deepEqual(await m.augeas.match({ path: "/files/etc/ssh/sshd_config/*" }), { paths: [] });
     // The file's node is absent, and creating it is not something this policy lets a client do.
     await rejectsWithKind(m.augeas.set({ path: "/files/etc/ssh/sshd_config/PermitRootLogin", value: "yes" }), "policy-denied");
-    assert.deepEqual(await m.augeas.save(), { files: [] });
+    assert.deepEqual((await m.augeas.save()).files, []);
   });
   suite.sandbox.assertUnchanged(before);
   assert.equal(fs.readFileSync(target, "utf8"), fixtureText("ssh/sshd_config"));
@@ -122,7 +122,7 @@ test("client paths cannot reach files outside the policy, nor the /augeas contro
     for (const p of ["/files/etc/hosts/../fstab", "/files/etc/hosts/./1", "/files//fstab", "/files/etc/hosts/1/ancestor::*", "/files/etc/hosts/$x", '/files/etc/hosts/*[ipaddr = "1"] | /files/etc/fstab']) {
       await rejectsWithKind(m.augeas.get({ path: p }), "policy-denied");
     }
-    assert.deepEqual(await m.augeas.save(), { files: [] });
+    assert.deepEqual((await m.augeas.save()).files, []);
   });
   suite.sandbox.assertUnchanged(before);
   await restoreAndCheckServed();

@@ -162,7 +162,7 @@ test("pipelined calls run in arrival order: set … set … save in one write", 
       answers.map((a) => a.id),
       [1, 2, 3, 4, 5],
     );
-    assert.deepEqual(answers[2]!.result, { files: ["/etc/hostname"] });
+    assert.deepEqual((answers[2]!.result as { files: string[] }).files, ["/etc/hostname"]);
     assert.deepEqual(answers[4]!.result, { value: "three" });
   } finally {
     c.close();

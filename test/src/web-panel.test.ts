@@ -6,7 +6,8 @@
  * service and see its new pid, read its log in the drawer (the lines its init
  * script wrote, then only the newer ones), see a failed restart with the log's
  * last lines, meet the boot toggle where the policy allows it, add a hosts
- * entry through the diff preview and find it on disk, meet the policy's
+ * entry through the diff preview and find it on disk, apply a preview of a
+ * file someone else changed meanwhile (refused, with a fresh preview), meet the policy's
  * refusals, and fail to log in with a wrong password. Screenshots of every
  * page go to test-results/screenshots/.
  */
@@ -424,6 +425,53 @@ test("editing and deleting an entry go through the same preview", async () => {
   await submit(() => page.click("#apply-change"));
   assert.equal(sandbox.read("/etc/hosts"), edited.replace(/^192\.168\.1\.20\s+printer\.lan\s+printer\n/m, ""));
   assert.equal(await page.locator("table.hosts tbody tr", { hasText: "printer.lan" }).count(), 0);
+});
+
+test("Apply after someone else changed the file writes nothing, says so, and shows a fresh preview", async () => {
+  const { page } = browser;
+  await page.goto(`${base}hosts`);
+  await page.fill('#add-host input[name="ipaddr"]', "192.168.1.30");
+  await page.fill('#add-host input[name="canonical"]', "scanner.lan");
+  await submit(() => page.click('#add-host button[type="submit"]'));
+  assert.match(await page.locator(".diff pre").innerText(), /^\+192\.168\.1\.30\s+scanner\.lan$/m);
+  // The form carries the tag of the version the user is looking at.
+  const tag = await page.locator('form[action="/confirm"] input[name="tag:/etc/hosts"]').inputValue();
+  assert.match(tag, /^[A-Za-z0-9_-]{43}$/);
+
+  // Another writer edits /etc/hosts while the user reads the diff.
+  const theirs = sandbox.read("/etc/hosts").replace("ff02::2 ip6-allrouters\n", "ff02::2 ip6-allrouters allrouters\n");
+  assert.notEqual(theirs, sandbox.read("/etc/hosts"));
+  sandbox.write("/etc/hosts", theirs);
+
+  await submit(() => page.click("#apply-change"));
+  assert.equal(new URL(page.url()).pathname, "/confirm", "back to a confirmation, not to the hosts page");
+  const flash = await page.locator(".flash-error").innerText();
+  assert.match(flash, /Someone changed \/etc\/hosts since you previewed it; review the new preview/);
+  assert.match(flash, /Nothing was written/);
+  await assertNoStackTrace();
+  assert.equal(sandbox.read("/etc/hosts"), theirs, "the file is as the other writer left it");
+  // The fresh preview: the same change against their version, with that version's tag.
+  const diff = await page.locator(".diff pre").innerText();
+  assert.match(diff, /^\+192\.168\.1\.30\s+scanner\.lan$/m);
+  assert.match(diff, /^ ff02::2 ip6-allrouters allrouters$/m, diff);
+  assert.notEqual(await page.locator('form[action="/confirm"] input[name="tag:/etc/hosts"]').inputValue(), tag);
+  await browser.screenshot("hosts-conflict");
+
+  // Applying what is shown now keeps both changes.
+  await submit(() => page.click("#apply-change"));
+  assert.match(await flashText(), /saved \/etc\/hosts/);
+  assert.equal(sandbox.read("/etc/hosts"), `${theirs}192.168.1.30\tscanner.lan\n`);
+
+  // A tag the form was given by someone else (here: any other) is refused the same way.
+  await page.goto(`${base}hosts`);
+  const scanner = page.locator("table.hosts tbody tr", { hasText: "scanner.lan" });
+  await submit(() => scanner.locator('button:has-text("Delete")').click());
+  await page.evaluate(`document.querySelector('form[action="/confirm"] input[name="tag:/etc/hosts"]').value = "absent"`);
+  await submit(() => page.click("#apply-change"));
+  assert.match(await flashText(), /Someone changed \/etc\/hosts since you previewed it/);
+  assert.equal(sandbox.read("/etc/hosts"), `${theirs}192.168.1.30\tscanner.lan\n`);
+  await submit(() => page.click("#apply-change"));
+  assert.equal(sandbox.read("/etc/hosts"), theirs);
 });
 
 test("what the policy forbids is refused with a clear message, and nothing changes", async () => {

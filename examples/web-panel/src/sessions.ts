@@ -34,7 +34,8 @@ export interface PendingChange {
   readonly id: string;
   readonly title: string;
   readonly changes: AugeasChange[];
-  readonly diffs: readonly { file: string; diff: string }[];
+  /** Each file's diff, and the tag of the version on disk it was made from (what Apply expects). */
+  readonly diffs: readonly { file: string; diff: string; tag: string }[];
   /** Where to go after applying or cancelling. */
   readonly back: string;
 }

@@ -19,6 +19,31 @@ async function typedSurface(m: MachinaClient): Promise<void> {
   expectType<Equal<typeof _viaCall, ResultOf<"augeas.match">>>(true);
   const _applied = await m.augeas.apply({ changes: [{ op: "set", path: "/files/a", value: "b" }], preview: true }, { timeoutMs: 10 });
   expectType<Equal<typeof _applied.saved, boolean>>(true);
+  expectType<Equal<typeof _applied.applied, boolean>>(true);
+  expectType<Equal<typeof _applied.changed, boolean>>(true);
+  expectType<Equal<typeof _applied.guard, { change: number; reason: string } | undefined>>(true);
+  expectType<Equal<typeof _applied.tags, { [file: string]: string }>>(true);
+  expectType<Equal<(typeof _applied.changes)[number]["tag"], string>>(true);
+  const _previewed = await m.augeas.preview();
+  expectType<Equal<(typeof _previewed.changes)[number]["tag"], string>>(true);
+  const _saved = await m.augeas.save({ expect: { "/etc/hosts": _previewed.changes[0]!.tag } });
+  expectType<Equal<typeof _saved, { files: string[]; changed: boolean; tags: { [file: string]: string } }>>(true);
+  await m.augeas.apply({
+    changes: [
+      { op: "guard", get: "/files/a", is: "!=", value: null },
+      { op: "guard", match: "/files/a/*", size: ">=", count: 2 },
+      { op: "guard", exists: "/files/a" },
+      { op: "guard", missing: "/files/b" },
+      { op: "touch", path: "/files/b" },
+    ],
+    expect: { "/etc/hosts": "absent" },
+  });
+  // @ts-expect-error a tag is a string
+  await m.augeas.save({ expect: { "/etc/hosts": 1 } });
+  // @ts-expect-error a get guard compares with == or != only
+  await m.augeas.apply({ changes: [{ op: "guard", get: "/files/a", is: "<", value: "b" }] });
+  // @ts-expect-error a match guard needs a count
+  await m.augeas.apply({ changes: [{ op: "guard", match: "/files/a", size: ">" }] });
   await m.augeas.save();
   await m.augeas.save({}, { signal: AbortSignal.timeout(10) });
   await m.augeas.insert({ path: "/files/a", label: "b" });

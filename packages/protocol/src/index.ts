@@ -18,7 +18,7 @@ export * from "./vocabulary.js";
 export * from "./validation.js";
 export * from "./openrpc.js";
 export * from "./names.js";
-export { AugeasChange, FileDiff, NodeChange, AugeasPath, AugeasLabel, AugeasValue, HistoryEntry, HistoryFile, HistoryId } from "./methods/augeas.js";
+export { AugeasChange, AugeasEdit, AugeasGuard, FileDiff, FileTag, NodeChange, AugeasPath, AugeasLabel, AugeasValue, HistoryEntry, HistoryFile, HistoryId } from "./methods/augeas.js";
 export {
   SERVICE_ACTIONS,
   SERVICE_FAILURE_LOG_LINES,

@@ -418,7 +418,7 @@ for (const [what, p, kind = "policy-denied"] of REJECTED_PATHS) {
     const get = kindOf(await call(c, "augeas.get", { path: p }));
     assert.equal(kindOf(await call(c, "augeas.set", { path: p, value: "pwned" })), kind, `set of ${p}`);
     assert.equal(kindOf(await call(c, "augeas.remove", { path: p })), kind, `remove of ${p}`);
-    assert.deepEqual((await call(c, "augeas.save")).result, { files: [] });
+    assert.deepEqual((await call(c, "augeas.save")).result, { files: [], changed: false, tags: {} });
     return get;
   });
 }
@@ -429,7 +429,7 @@ function refusedWrite(name: string, method: MethodName, params: Record<string, u
     const c = await ctx.session();
     const kind = kindOf(await call(c, method, params));
     assert.deepEqual((await call(c, "augeas.preview")).result, { changes: [] }, "nothing pending");
-    assert.deepEqual((await call(c, "augeas.save")).result, { files: [] });
+    assert.deepEqual((await call(c, "augeas.save")).result, { files: [], changed: false, tags: {} });
     return kind;
   });
 }

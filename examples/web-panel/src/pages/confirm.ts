@@ -2,9 +2,13 @@
  * Preview, then apply: a change is first sent with `preview: true` (the daemon
  * answers the unified diffs and writes nothing), shown to the user, and applied
  * only when they confirm — exactly the changes that were previewed, kept in
- * the session rather than round-tripped through the browser.
+ * the session rather than round-tripped through the browser — and only to the
+ * files as the user saw them: the confirmation form carries each file's tag
+ * (the version the diff was made from), Apply sends them as `expect`, and a
+ * file someone changed meanwhile is a `conflict` that writes nothing. The user
+ * is then told so and shown a fresh preview of the same change.
  */
-import type { AugeasChange } from "@machina/client";
+import { MachinaError, type AugeasChange } from "@machina/client";
 import type { RequestContext } from "../context.js";
 import { html } from "../html.js";
 import { redirect } from "../http-io.js";
@@ -12,6 +16,9 @@ import { csrfField, diffView } from "../layout.js";
 import { refusalFlash } from "../refusal.js";
 import { showPage } from "../render.js";
 import { randomToken, tokensEqual, type Flash } from "../sessions.js";
+
+/** The confirmation form's field holding FILE's tag is this prefix and FILE. */
+const TAG_FIELD = "tag:";
 
 export interface ProposedChange {
   title: string;
@@ -51,7 +58,9 @@ export async function showConfirm(ctx: RequestContext): Promise<void> {
     ${diffView(pending.diffs)}
     <div class="button-row">
       <form method="post" action="/confirm" class="inline">
-        ${csrfField(ctx.session)}<input type="hidden" name="change" value="${pending.id}">
+        ${csrfField(ctx.session)}<input type="hidden" name="change" value="${pending.id}">${pending.diffs.map(
+          ({ file, tag }) => html`<input type="hidden" name="${TAG_FIELD}${file}" value="${tag}">`,
+        )}
         <button type="submit" class="btn btn-primary" id="apply-change">Apply change</button>
       </form>
       <form method="post" action="/confirm/cancel" class="inline">
@@ -68,10 +77,32 @@ export async function postConfirm(ctx: RequestContext): Promise<void> {
     return redirect(ctx.res, pending?.back ?? "/");
   }
   ctx.session.pending = undefined;
+  // The versions the user saw, as the form carries them (the session's copy if a field is missing).
+  const expect = Object.fromEntries(pending.diffs.map(({ file, tag }) => [file, ctx.form.get(`${TAG_FIELD}${file}`) || tag]));
   try {
-    const result = await ctx.panel.link.use((m) => m.augeas.apply({ changes: pending.changes }));
-    ctx.session.flash.push({ type: "ok", title: `${pending.title}: saved ${result.files.join(", ")}`, diffs: result.changes });
+    const result = await ctx.panel.link.use((m) => m.augeas.apply({ changes: pending.changes, expect }));
+    ctx.session.flash.push(
+      result.changed
+        ? { type: "ok", title: `${pending.title}: saved ${result.files.join(", ")}`, diffs: result.changes }
+        : { type: "ok", title: `${pending.title}: nothing to change, the files already say so` },
+    );
   } catch (error) {
+    if (error instanceof MachinaError && error.kind === "conflict") {
+      const file = typeof error.data["file"] === "string" ? error.data["file"] : "a file";
+      ctx.session.flash.push({
+        type: "error",
+        title: `Someone changed ${file} since you previewed it; review the new preview`,
+        detail: "Nothing was written. Below is the same change against the file as it is now.",
+      });
+      // The panel's session may still hold the files as they were loaded: start from the disk again.
+      try {
+        await ctx.panel.link.use((m) => m.augeas.discard());
+      } catch (discardError) {
+        ctx.session.flash.push(refusalFlash(pending.title, discardError));
+        return redirect(ctx.res, pending.back);
+      }
+      return previewChange(ctx, { title: pending.title, changes: pending.changes, back: pending.back });
+    }
     ctx.session.flash.push(refusalFlash(pending.title, error));
   }
   redirect(ctx.res, pending.back);

@@ -80,6 +80,9 @@ async function withDaemon(onCall: FakeServerOptions["onCall"], body: (d: Daemon)
 }
 
 const HOSTS_DIFF = "--- a/etc/hosts\n+++ b/etc/hosts\n@@ -1 +1 @@\n-127.0.0.1 localhost\n+127.0.0.1 localhost box\n";
+const HOSTS_TAG = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5";
+const NEW_TAG = "bmV3dGFnbmV3dGFnbmV3dGFnbmV3dGFnbmV3dGFnbmV3";
+const HOSTS_CHANGE = { file: "/etc/hosts", scope: "text", diff: HOSTS_DIFF, tag: HOSTS_TAG };
 
 function daemonAnswers(request: FakeRequest) {
   const params = request.params as Record<string, unknown>;
@@ -94,15 +97,34 @@ function daemonAnswers(request: FakeRequest) {
     case "augeas.match":
       return { result: { paths: ["/files/etc/hosts/1", "/files/etc/hosts/2"] } };
     case "augeas.apply": {
-      const changes = params["changes"] as { op: string; path?: string }[];
+      const changes = params["changes"] as { op: string; path?: string; exists?: string }[];
       const bad = changes.findIndex((c) => c.path?.includes("shadow"));
       if (bad !== -1) {
         return wireError("policy-denied", `writing ${changes[bad]!.path} is not allowed`, { reason: "not in the policy", change: bad });
       }
-      return { result: { changes: [{ file: "/etc/hosts", diff: HOSTS_DIFF }], saved: params["preview"] !== true, files: params["preview"] ? [] : ["/etc/hosts"] } };
+      const expect = params["expect"] as Record<string, string> | undefined;
+      if (expect && expect["/etc/hosts"] !== HOSTS_TAG) {
+        return wireError("conflict", "/etc/hosts is not the version you expected: it changed on disk since you saw it (its tag differs); nothing was written", { file: "/etc/hosts" });
+      }
+      const failed = changes.findIndex((c) => c.op === "guard" && c.exists === "/files/etc/hosts/9");
+      if (failed !== -1) {
+        const nothing = { changes: [], saved: false, files: [], changed: false, tags: {} };
+        return { result: { applied: false, guard: { change: failed, reason: "no node matches /files/etc/hosts/9" }, ...nothing } };
+      }
+      const preview = params["preview"] === true;
+      return {
+        result: {
+          applied: true,
+          changes: [HOSTS_CHANGE],
+          saved: !preview,
+          files: preview ? [] : ["/etc/hosts"],
+          changed: !preview,
+          tags: preview ? {} : { "/etc/hosts": NEW_TAG },
+        },
+      };
     }
     case "augeas.save":
-      return { result: { files: [] } };
+      return { result: { files: [], changed: false, tags: {} } };
     case "augeas.preview":
       return { result: { changes: [] } };
     case "augeas.discard":
@@ -215,7 +237,24 @@ test("--help mentions every command, and every command has accurate help", async
   }
   const apply = await run(["help", "apply"]);
   assert.equal(apply.code, 0);
-  for (const word of ["set PATH VALUE", "setm BASE SUB", "rm PATH", "ins LABEL before|after PATH", "mv SRC DST", "rename PATH LABEL", "clear PATH", "--preview"]) {
+  for (const word of [
+    "set PATH VALUE",
+    "setm BASE SUB",
+    "rm PATH",
+    "ins LABEL before|after PATH",
+    "mv SRC DST",
+    "rename PATH LABEL",
+    "clear PATH",
+    "clearm BASE SUB",
+    "touch PATH",
+    "onlyif get PATH == VALUE",
+    "onlyif match PATH size OP N",
+    "onlyif exists PATH",
+    "onlyif missing PATH",
+    "--preview",
+    "--expect <FILE=TAG>",
+    "tag FILE TAG",
+  ]) {
     assert.ok(apply.stdout.includes(word), word);
   }
 });
@@ -320,7 +359,14 @@ test("set and rm apply and save in one call and print the diff", async () => {
     assert.deepEqual(set, { code: 0, stdout: HOSTS_DIFF, stderr: "" });
     const rm = await run([...d.args, "--json", "rm", "/files/etc/hosts/2"]);
     assert.equal(rm.code, 0);
-    assert.deepEqual(JSON.parse(rm.stdout), { changes: [{ file: "/etc/hosts", diff: HOSTS_DIFF }], saved: true, files: ["/etc/hosts"] });
+    assert.deepEqual(JSON.parse(rm.stdout), {
+      applied: true,
+      changes: [HOSTS_CHANGE],
+      saved: true,
+      files: ["/etc/hosts"],
+      changed: true,
+      tags: { "/etc/hosts": NEW_TAG },
+    });
     assert.deepEqual(
       d.calls.map((c) => [c.method, c.params]),
       [
@@ -338,7 +384,7 @@ test("apply sends the whole script in one call; --preview asks for a preview", a
     const applied = await run([...d.args, "apply", script]);
     assert.deepEqual(applied, { code: 0, stdout: HOSTS_DIFF, stderr: "" });
     const previewed = await run([...d.args, "apply", "--preview", "-"], { stdin: "clear /files/etc/hosts/1/alias\n" });
-    assert.deepEqual(previewed, { code: 0, stdout: HOSTS_DIFF, stderr: "" });
+    assert.deepEqual(previewed, { code: 0, stdout: `tag /etc/hosts ${HOSTS_TAG}\n${HOSTS_DIFF}`, stderr: "" });
     assert.deepEqual(
       d.calls.map((c) => c.params),
       [
@@ -351,6 +397,56 @@ test("apply sends the whole script in one call; --preview asks for a preview", a
         { changes: [{ op: "clear", path: "/files/etc/hosts/1/alias" }], preview: true },
       ],
     );
+  });
+});
+
+test("apply --expect sends the tags; a conflict exits 1 naming the file", async () => {
+  await withDaemon(daemonAnswers, async (d) => {
+    const script = "set /files/etc/hosts/1/alias box\n";
+    const applied = await run([...d.args, "apply", "--expect", `/etc/hosts=${HOSTS_TAG}`, "--expect", "/etc/a=b=absent", "-"], { stdin: script });
+    assert.deepEqual(applied, { code: 0, stdout: HOSTS_DIFF, stderr: "" });
+    const stale = await run([...d.args, "apply", "--expect", "/etc/hosts=absent", "-"], { stdin: script });
+    assert.equal(stale.code, 1);
+    oneErrorLine(stale, "machina: conflict: /etc/hosts is not the version you expected");
+    assert.deepEqual(
+      d.calls.map((c) => (c.params as { expect?: unknown }).expect),
+      [{ "/etc/hosts": HOSTS_TAG, "/etc/a=b": "absent" }, { "/etc/hosts": "absent" }],
+    );
+    const saved = await run([...d.args, "--json", "save", "--expect", `/etc/hosts=${HOSTS_TAG}`]);
+    assert.deepEqual(saved, { code: 0, stdout: '{"files":[],"changed":false,"tags":{}}\n', stderr: "" });
+    assert.deepEqual(d.calls.at(-1)?.params, { expect: { "/etc/hosts": HOSTS_TAG } });
+  });
+  for (const bad of ["/etc/hosts", "etc/hosts=x", "/etc/hosts="]) {
+    const outcome = await run(["apply", "--expect", bad, "-"], { stdin: "rm /files/a\n" });
+    assert.equal(outcome.code, 2, bad);
+    oneErrorLine(outcome, `machina: --expect takes FILE=TAG (e.g. /etc/hosts=TAG from machina apply --preview), not '${bad}'`);
+  }
+  const twice = await run(["save", "--expect", "/etc/hosts=a", "--expect", "/etc/hosts=b"]);
+  assert.equal(twice.code, 2);
+  oneErrorLine(twice, "machina: --expect names /etc/hosts twice");
+});
+
+test("a guard that does not hold: 'not applied' on stderr, exit 0, nothing on stdout; --json has the fields", async () => {
+  await withDaemon(daemonAnswers, async (d) => {
+    const script = "# only if entry 9 exists\nset /files/etc/hosts/9/alias box\n\nonlyif exists /files/etc/hosts/9\n";
+    const outcome = await run([...d.args, "apply", "-"], { stdin: script });
+    assert.deepEqual(outcome, { code: 0, stdout: "", stderr: "not applied: guard on line 4 failed: no node matches /files/etc/hosts/9\n" });
+    const json = await run([...d.args, "--json", "apply", "-"], { stdin: script });
+    assert.equal(json.code, 0);
+    assert.equal(json.stderr, "");
+    assert.deepEqual(JSON.parse(json.stdout), {
+      applied: false,
+      guard: { change: 1, reason: "no node matches /files/etc/hosts/9" },
+      changes: [],
+      saved: false,
+      files: [],
+      changed: false,
+      tags: {},
+    });
+    assert.deepEqual((d.calls[0]!.params as { changes: unknown[] }).changes, [
+      { op: "set", path: "/files/etc/hosts/9/alias", value: "box" },
+      { op: "guard", exists: "/files/etc/hosts/9" },
+    ]);
   });
 });
 

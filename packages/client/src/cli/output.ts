@@ -7,9 +7,16 @@ export function writeJson(io: CliIo, value: unknown): void {
   io.stdout.write(JSON.stringify(value ?? null) + "\n");
 }
 
-/** Each file's unified diff, as the daemon made it. */
-export function writeDiffs(io: CliIo, changes: readonly FileDiff[]): void {
-  for (const { diff } of changes) io.stdout.write(diff.endsWith("\n") || diff === "" ? diff : diff + "\n");
+/**
+ * Each file's unified diff, as the daemon made it; with `tags`, each preceded
+ * by a line `tag FILE TAG` naming the version on disk it was made from (for
+ * `--expect FILE=TAG`).
+ */
+export function writeDiffs(io: CliIo, changes: readonly FileDiff[], options: { tags?: boolean } = {}): void {
+  for (const { file, diff, tag } of changes) {
+    if (options.tags) io.stdout.write(`tag ${file} ${tag}\n`);
+    io.stdout.write(diff.endsWith("\n") || diff === "" ? diff : diff + "\n");
+  }
 }
 
 /** One item per line. */

@@ -52,7 +52,41 @@ test("every command and alias", () => {
   }
   assert.deepEqual(one("rename /files/etc/hosts/1/alias aka"), { op: "rename", path: "/files/etc/hosts/1/alias", label: "aka" });
   assert.deepEqual(one("clear /files/etc/hosts/1/alias"), { op: "clear", path: "/files/etc/hosts/1/alias" });
+  assert.deepEqual(one("clearm /files/etc/hosts/* alias"), { op: "setm", base: "/files/etc/hosts/*", sub: "alias", value: null });
+  assert.deepEqual(one("touch /files/etc/ssh/sshd_config/Banner"), { op: "touch", path: "/files/etc/ssh/sshd_config/Banner" });
   assert.deepEqual(parseScript("save\n", "t"), { changes: [], lines: [] });
+});
+
+test("onlyif lines are guards, spelled as Puppet's augeas onlyif, with augtool's quoting", () => {
+  assert.deepEqual(one("onlyif get /files/etc/hostname/hostname == box"), { op: "guard", get: "/files/etc/hostname/hostname", is: "==", value: "box" });
+  assert.deepEqual(one('onlyif get /files/etc/hosts/*[canonical = "a b"]/ipaddr != "127.0.0.1"'), {
+    op: "guard",
+    get: '/files/etc/hosts/*[canonical = "a b"]/ipaddr',
+    is: "!=",
+    value: "127.0.0.1",
+  });
+  assert.deepEqual(one('onlyif get /files/a == ""'), { op: "guard", get: "/files/a", is: "==", value: "" });
+  assert.deepEqual(one("onlyif get /files/a == 'two words'"), { op: "guard", get: "/files/a", is: "==", value: "two words" });
+  for (const op of ["==", "!=", "<", "<=", ">", ">="]) {
+    assert.deepEqual(one(`onlyif match /files/etc/hosts/*[ipaddr = "10.0.0.1"] size ${op} 0`), {
+      op: "guard",
+      match: '/files/etc/hosts/*[ipaddr = "10.0.0.1"]',
+      size: op,
+      count: 0,
+    });
+  }
+  assert.deepEqual(one("onlyif match /files/a size >= 12"), { op: "guard", match: "/files/a", size: ">=", count: 12 });
+  assert.deepEqual(one("onlyif exists /files/etc/hosts/1"), { op: "guard", exists: "/files/etc/hosts/1" });
+  assert.deepEqual(one("onlyif missing /files/etc/hosts/*[canonical = 'x y']"), { op: "guard", missing: "/files/etc/hosts/*[canonical = 'x y']" });
+  // In the order written, with their lines.
+  assert.deepEqual(parseScript("onlyif missing /files/a/b\nset /files/a/b x\n\nonlyif get /files/a/b == x\n", "t"), {
+    changes: [
+      { op: "guard", missing: "/files/a/b" },
+      { op: "set", path: "/files/a/b", value: "x" },
+      { op: "guard", get: "/files/a/b", is: "==", value: "x" },
+    ],
+    lines: [1, 2, 4],
+  });
 });
 
 test("every change the parser builds is valid augeas.apply params", () => {
@@ -64,6 +98,13 @@ test("every change the parser builds is valid augeas.apply params", () => {
     "mv /files/a /files/b",
     "rename /files/a x",
     "clear /files/a",
+    "clearm /files/a/* b",
+    "touch /files/a/b",
+    "onlyif get /files/a == v",
+    'onlyif get /files/a != ""',
+    "onlyif match /files/a/* size < 3",
+    "onlyif exists /files/a",
+    "onlyif missing /files/a",
   ].join("\n");
   const check = validateParams("augeas.apply", { changes: parseScript(script, "t").changes });
   assert.ok(check.ok, JSON.stringify(check));
@@ -149,6 +190,22 @@ test("errors name the file and line", () => {
   fails('set "" x\n', 1, /^set: PATH is empty$/);
   fails("rename /files/a ''\n", 1, /^rename: LABEL is empty$/);
   fails("# only\n\n\nrm\n", 4, /^rm: missing PATH/, "<stdin>");
+  fails("clearm /files/a\n", 1, /^clearm: missing SUB \(usage: clearm BASE SUB\)$/);
+  fails("clearm /files/a b c\n", 1, /^clearm: too many arguments/);
+  fails("touch\n", 1, /^touch: missing PATH/);
+  fails("onlyif\n", 1, /^onlyif: missing TEST \(usage: onlyif get PATH ==\|!= VALUE \| onlyif match PATH size OP N \| onlyif exists\|missing PATH\)$/);
+  fails("onlyif get /files/a\n", 1, /^onlyif: expected onlyif get PATH ==\|!= VALUE$/);
+  fails("onlyif get /files/a = x\n", 1, /^onlyif: expected '==' or '!=' after the path, got '='$/);
+  fails("onlyif get /files/a == x y\n", 1, /^onlyif: expected onlyif get PATH/);
+  fails("onlyif match /files/a size > \n", 1, /^onlyif: expected onlyif match PATH size OP N$/);
+  fails("onlyif match /files/a include x y\n", 1, /^onlyif: expected 'size' after the path, got 'include'/);
+  fails("onlyif match /files/a size => 1\n", 1, /^onlyif: expected one of == != < <= > >= after 'size', got '=>'$/);
+  fails("onlyif match /files/a size > -1\n", 1, /^onlyif: expected a count .* got '-1'$/);
+  fails("onlyif match /files/a size > 1e3\n", 1, /^onlyif: expected a count/);
+  fails("onlyif exists /files/a b\n", 1, /^onlyif: expected onlyif exists PATH$/);
+  fails("onlyif missing\n", 1, /^onlyif: missing PATH/);
+  fails("onlyif contains /files/a x\n", 1, /^onlyif: unknown test 'contains' \(expected get, match, exists or missing\)$/);
+  fails('onlyif get "" == x\n', 1, /^onlyif: PATH is empty$/);
 });
 
 test("splitArguments: unquoted words round-trip, and quoting any string round-trips", () => {

@@ -4,7 +4,21 @@
  *
  *   set PATH VALUE            setm BASE SUB [VALUE]     rm PATH (remove)
  *   ins LABEL before|after PATH (insert)               mv SRC DST (move)
- *   rename PATH LABEL         clear PATH                save (ignored)
+ *   rename PATH LABEL         clear PATH                clearm BASE SUB
+ *   touch PATH                save (ignored)
+ *
+ * `clearm` is a setm to no value and `touch` creates PATH when nothing matches
+ * it (keeping the value of what does), as in augtool. Guards, spelled like
+ * Puppet's augeas `onlyif`, become `op: "guard"` entries evaluated where they
+ * stand in the list (after the lines before them); when one does not hold,
+ * nothing of the script is applied:
+ *
+ *   onlyif get PATH == VALUE      onlyif get PATH != VALUE
+ *   onlyif match PATH size OP N   (OP one of == != < <= > >=; N a count)
+ *   onlyif exists PATH            onlyif missing PATH
+ *
+ * A script VALUE is always a string: a guard on "the node has no value" is
+ * only expressible in the JSON change list (`value: null`).
  *
  * Lines whose first non-blank character is `#` are comments; blank lines are
  * ignored. Arguments are split on blanks, as augtool does:
@@ -23,7 +37,7 @@
  * A `#` anywhere but at the start of a line is an ordinary character (labels
  * such as `#comment` are common in paths).
  */
-import type { AugeasChange } from "@machina/protocol";
+import type { AugeasChange, AugeasGuard } from "@machina/protocol";
 
 /** A script line that could not be parsed. The message reads `FILE:LINE: problem`. */
 export class ScriptError extends Error {
@@ -52,6 +66,8 @@ interface ArgSpec {
 
 interface CommandSpec {
   args: ArgSpec[];
+  /** How to write it, when the argument names do not say it well enough. */
+  usage?: string;
   /** Builds the change; returns a problem text for a bad argument; `null` for a command that adds nothing. */
   build(args: string[]): AugeasChange | string | null;
 }
@@ -90,6 +106,51 @@ const CLEAR: CommandSpec = {
   args: [PATH("PATH")],
   build: ([path]) => ({ op: "clear", path: path! }),
 };
+const CLEARM: CommandSpec = {
+  args: [PATH("BASE"), PATH("SUB")],
+  build: ([base, sub]) => ({ op: "setm", base: base!, sub: sub!, value: null }),
+};
+const TOUCH: CommandSpec = {
+  args: [PATH("PATH")],
+  build: ([path]) => ({ op: "touch", path: path! }),
+};
+
+const SIZE_OPS: readonly string[] = ["==", "!=", "<", "<=", ">", ">="];
+const COUNT = /^[0-9]{1,9}$/;
+
+const ONLYIF: CommandSpec = {
+  args: [WORD("TEST"), PATH("PATH"), { ...WORD("OP"), optional: true }, { ...WORD("VALUE"), optional: true }, { ...WORD("N"), optional: true }],
+  usage: "onlyif get PATH ==|!= VALUE | onlyif match PATH size OP N | onlyif exists|missing PATH",
+  build: ([test, path, ...rest]): AugeasGuard | string => {
+    const arity = (n: number, form: string) => (rest.length === n ? undefined : `expected ${form}`);
+    switch (test) {
+      case "get": {
+        const wrong = arity(2, "onlyif get PATH ==|!= VALUE");
+        if (wrong) return wrong;
+        const [is, value] = rest as [string, string];
+        if (is !== "==" && is !== "!=") return `expected '==' or '!=' after the path, got '${is}'`;
+        return { op: "guard", get: path!, is, value };
+      }
+      case "match": {
+        const wrong = arity(3, "onlyif match PATH size OP N");
+        if (wrong) return wrong;
+        const [size, op, n] = rest as [string, string, string];
+        if (size !== "size") return `expected 'size' after the path, got '${size}' (only 'match PATH size OP N' is supported)`;
+        if (!SIZE_OPS.includes(op)) return `expected one of ${SIZE_OPS.join(" ")} after 'size', got '${op}'`;
+        if (!COUNT.test(n)) return `expected a count (0 to 999999999) after '${op}', got '${n}'`;
+        return { op: "guard", match: path!, size: op as Extract<AugeasGuard, { match: string }>["size"], count: Number(n) };
+      }
+      case "exists":
+      case "missing": {
+        const wrong = arity(0, `onlyif ${test} PATH`);
+        if (wrong) return wrong;
+        return test === "exists" ? { op: "guard", exists: path! } : { op: "guard", missing: path! };
+      }
+      default:
+        return `unknown test '${test}' (expected get, match, exists or missing)`;
+    }
+  },
+};
 /** `machina apply` saves at the end anyway; augtool scripts often end with `save`. */
 const SAVE: CommandSpec = { args: [], build: () => null };
 
@@ -105,6 +166,9 @@ export const SCRIPT_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   move: MOVE,
   rename: RENAME,
   clear: CLEAR,
+  clearm: CLEARM,
+  touch: TOUCH,
+  onlyif: ONLYIF,
   save: SAVE,
 };
 
@@ -188,7 +252,7 @@ export function splitArguments(line: string, isPath: (index: number) => boolean)
 }
 
 function usage(command: string, spec: CommandSpec): string {
-  return [command, ...spec.args.map((a) => (a.optional ? `[${a.name}]` : a.name))].join(" ");
+  return spec.usage ?? [command, ...spec.args.map((a) => (a.optional ? `[${a.name}]` : a.name))].join(" ");
 }
 
 function parseLine(line: string): AugeasChange | null {

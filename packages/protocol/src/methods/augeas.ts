@@ -39,7 +39,42 @@ export const AugeasValue = Type.Union([StorableText({ maxLength: 65536 }), Type.
     "surrogate (`\\ud800`) is refused with `invalid-params`, never stored altered.",
 });
 
-/** The unified diff of one file's pending change. */
+/**
+ * A tag: an opaque string naming one version of a policy file on disk — its
+ * content, inode, size and modification time (nanoseconds), keyed with a secret
+ * the daemon draws at every start, so a tag tells nothing about the content (it
+ * cannot be checked against guesses offline) and no tag survives a daemon
+ * restart (a restart of its Augeas host keeps them). A missing file has the
+ * tag `absent`. Tags are compared whole, as
+ * strings: any change to the file — even one that leaves its bytes as they
+ * were (`touch`, a rewrite) — gives it a new tag.
+ */
+export const FileTag = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  description: "An opaque tag of one on-disk version of a policy file (`absent` for a missing file); compare whole, never parse.",
+});
+
+/**
+ * `expect` of `augeas.save` and `augeas.apply`: file (as the policy names it)
+ * → the tag the client saw (from a FileDiff or an earlier save's `tags`).
+ */
+export const FileExpectations = Type.Record(Type.String(), FileTag, {
+  maxProperties: 256,
+  description:
+    "Per file (as the policy names it, e.g. `/etc/hosts`), the tag the file must have on disk for the call to write " +
+    "anything: checked before anything is written and again right before the new files are renamed into place. A file " +
+    "whose tag differs is `conflict` (`data.file` names it; nothing is written, the message never holds content); a " +
+    "file the policy does not name is `policy-denied`. A file may be named without having pending changes.",
+});
+
+/** Per file written (or left as it was), the tag of its version on disk after the save. */
+export const FileTags = Type.Record(Type.String(), FileTag, {
+  description:
+    "Per file the save concerned (every file with pending changes), the tag of its version on disk afterwards — the " +
+    "one it wrote, or the one it left in place when the file's bytes would not change: give it to the next `expect`.",
+});
+
 /**
  * One readable node a save would add, change or remove (see {@link FileDiff}'s `nodes` scope).
  *
@@ -98,6 +133,11 @@ export const FileDiff = Type.Object({
     description: "Unified diff (`--- a/FILE`, `+++ b/FILE`): of the text (scope `text`) or of the readable nodes and their values (scope `nodes`).",
   }),
   nodes: Type.Optional(Type.Array(NodeChange, { description: "Scope `nodes` only: the readable nodes that change." })),
+  tag: Type.String({
+    description:
+      "The tag of the version of the file on disk this diff was made from (see FileTag): give it back in `expect` to " +
+      "`augeas.save` or `augeas.apply` so the save is refused (`conflict`) if the file changed since.",
+  }),
 });
 export type FileDiff = Static<typeof FileDiff>;
 
@@ -233,9 +273,17 @@ export const augeasSave = defineMethod({
     "(`data.file`, `data.exitCode`; `data.output` only when the client may read the whole file), nothing " +
     "is written and the edits stay pending. A file that does not exist is created only when the policy " +
     "says `create = true` (else `policy-denied`). An existing file keeps its owner, group, mode, ACLs and " +
-    "extended attributes. Answers the files written.",
-  params: NoParams,
-  result: Type.Object({ files: Type.Array(Type.String(), { description: "Files written, as the policy names them." }) }),
+    "extended attributes. With `expect`, each named file must also still have the tag the " +
+    "client saw (`conflict` otherwise, naming the file). A file whose bytes the save would not change is not written " +
+    "at all (its inode and modification time stay), except a file where a pending edit touched a node whose value " +
+    "the client may not see: that file is always written and reported, so the answer never tells whether a hidden " +
+    "value changed. Answers the files written, whether any changed, and their tags.",
+  params: Type.Object({ expect: Type.Optional(FileExpectations) }, { additionalProperties: false }),
+  result: Type.Object({
+    files: Type.Array(Type.String(), { description: "Files written, as the policy names them." }),
+    changed: Type.Boolean({ description: "True when some file was written (`files` is not empty); false when every file already held the bytes the save would write." }),
+    tags: FileTags,
+  }),
   capability: "augeas.write",
   mutates: true,
 });
@@ -244,9 +292,11 @@ export const augeasPreview = defineMethod({
   name: "augeas.preview",
   summary: "Show the pending changes as unified diffs, writing nothing.",
   description:
-    "Answers, per file whose text a save would change (or in which an edit named a node whose value is hidden), " +
-    "what changes (see FileDiff): the text diff of files the policy lets the client read whole and that hold no " +
-    "secret, the readable nodes that change otherwise, secret values as hidden. Nothing is written.",
+    "Answers, per file whose text a save would change (or in which an edit touched a node whose value the client " +
+    "may not see — a save always writes such a file, so the list never tells whether a hidden value changed), what " +
+    "changes (see FileDiff): the text diff of files the policy lets the client read whole and that hold no secret, " +
+    "the readable nodes that change otherwise, secret values as hidden; and the tag of the version on disk the diff " +
+    "was made from, for `expect`. Nothing is written.",
   params: NoParams,
   result: Type.Object({ changes: Type.Array(FileDiff) }),
   capability: "augeas.read",
@@ -263,7 +313,7 @@ export const augeasDiscard = defineMethod({
 });
 
 /** One edit of an `augeas.apply` change list. */
-export const AugeasChange = Type.Union(
+export const AugeasEdit = Type.Union(
   [
     Type.Object({ op: Type.Literal("set"), path: AugeasPath, value: AugeasValue }, { additionalProperties: false }),
     Type.Object(
@@ -278,35 +328,140 @@ export const AugeasChange = Type.Union(
     Type.Object({ op: Type.Literal("remove"), path: AugeasPath }, { additionalProperties: false }),
     Type.Object({ op: Type.Literal("clear"), path: AugeasPath }, { additionalProperties: false }),
     Type.Object(
+      { op: Type.Literal("touch"), path: AugeasPath },
+      {
+        additionalProperties: false,
+        description:
+          "Creates the node PATH names when no node matches (without a value), and leaves matching nodes as they are " +
+          "(their values kept). Authorised as a `set` of PATH.",
+      },
+    ),
+    Type.Object(
       { op: Type.Literal("insert"), path: AugeasPath, label: AugeasLabel, before: Type.Optional(Type.Boolean()) },
       { additionalProperties: false },
     ),
     Type.Object({ op: Type.Literal("move"), source: AugeasPath, destination: AugeasPath }, { additionalProperties: false }),
     Type.Object({ op: Type.Literal("rename"), path: AugeasPath, label: AugeasLabel }, { additionalProperties: false }),
   ],
-  { description: "One edit: the same operations as the single-edit methods; `clear` sets a node's value to null." },
+  {
+    description:
+      "One edit: the same operations as the single-edit methods; `clear` sets a node's value to null; `touch` " +
+      "creates a node that does not exist and keeps one that does.",
+  },
 );
+export type AugeasEdit = Static<typeof AugeasEdit>;
+
+/** How a `match` guard compares the number of nodes with `count`. */
+export const GuardSize = Type.Union(
+  [Type.Literal("=="), Type.Literal("!="), Type.Literal("<"), Type.Literal("<="), Type.Literal(">"), Type.Literal(">=")],
+  { description: "The comparison of the number of readable matching nodes with `count`." },
+);
+
+/**
+ * A condition in an `augeas.apply` change list (`op: "guard"`), evaluated on
+ * the pending tree at its place in the list — after the changes before it,
+ * before the ones after it — within the same all-or-nothing step. Which test
+ * it is follows from the one key it has besides `op`:
+ *
+ * - `{get, is, value}`: PATH resolves to exactly one readable node and its
+ *   value is (`is: "=="`) or is not (`"!="`) VALUE (null: the node has no
+ *   value). No matching node: `==` fails and `!=` holds; several: `augeas`
+ *   (`EMMATCH`), as `augeas.get`.
+ * - `{match, size, count}`: the number of readable nodes PATH matches,
+ *   compared with COUNT (as `augeas.match`, unreadable nodes are not counted).
+ * - `{exists}` / `{missing}`: PATH matches at least one / no readable node.
+ *
+ * Reads obey the read policy exactly as `augeas.get` (get, exists, missing)
+ * and `augeas.match` (match) do: a path no read pattern could cover, or a
+ * predicate reading an unreadable node, is `policy-denied`; unreadable nodes
+ * are invisible, never counted or compared; and a `get` guard on a node whose
+ * value the client may not see (a secret) is `policy-denied`. A guard that
+ * does not hold is not an error: see `augeas.apply`'s `applied`.
+ */
+export const AugeasGuard = Type.Union(
+  [
+    Type.Object(
+      {
+        op: Type.Literal("guard"),
+        get: AugeasPath,
+        is: Type.Union([Type.Literal("=="), Type.Literal("!=")], { description: "`==`: the value must be VALUE; `!=`: it must not." }),
+        value: AugeasValue,
+      },
+      { additionalProperties: false, description: "Holds when the value of the one node GET names is (or is not) VALUE." },
+    ),
+    Type.Object(
+      {
+        op: Type.Literal("guard"),
+        match: AugeasPath,
+        size: GuardSize,
+        count: Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: "The number to compare with." }),
+      },
+      { additionalProperties: false, description: "Holds when the number of readable nodes MATCH names compares with COUNT as SIZE says." },
+    ),
+    Type.Object(
+      { op: Type.Literal("guard"), exists: AugeasPath },
+      { additionalProperties: false, description: "Holds when EXISTS names at least one readable node." },
+    ),
+    Type.Object(
+      { op: Type.Literal("guard"), missing: AugeasPath },
+      { additionalProperties: false, description: "Holds when MISSING names no readable node." },
+    ),
+  ],
+  { description: "A condition (`op: \"guard\"`): one of `get`+`is`+`value`, `match`+`size`+`count`, `exists`, `missing`." },
+);
+export type AugeasGuard = Static<typeof AugeasGuard>;
+
+/** One entry of an `augeas.apply` change list: an edit or a guard. */
+export const AugeasChange = Type.Union([AugeasEdit, AugeasGuard], {
+  description: "An edit (see AugeasEdit) or a guard (`op: \"guard\"`, see AugeasGuard).",
+});
 export type AugeasChange = Static<typeof AugeasChange>;
 
 export const augeasApply = defineMethod({
   name: "augeas.apply",
-  summary: "Apply a list of edits all-or-nothing, and save them (or only preview them).",
+  summary: "Apply a list of edits all-or-nothing, if its guards hold, and save them (or only preview them).",
   description:
     "Applies CHANGES in order on top of the pending tree. If any edit is refused or fails, none of them " +
     "stays (the tree is as it was before the call) and the error names the failing edit in " +
-    "`data.change` (its index). With `preview: true` the diffs are computed and the edits then dropped; " +
-    "otherwise everything pending is saved as by `augeas.save`. Answers the diffs and the files written.",
+    "`data.change` (its index). A guard (`op: \"guard\"`, see AugeasGuard) is evaluated on the tree as the " +
+    "changes before it left it; when one does not hold, nothing of this call stays pending, nothing is written " +
+    "and the answer says so (`applied: false`, `guard`) — not an error. With `preview: true` the diffs are " +
+    "computed and the edits then dropped; otherwise everything pending is saved as by `augeas.save`. With " +
+    "`expect`, each named file must have that tag on disk (`conflict` otherwise, checked before anything and " +
+    "again right before the renames; a file the policy does not name is `policy-denied`). Answers the diffs, " +
+    "the files written, whether anything changed, and their new tags.",
   params: Type.Object(
     {
       changes: Type.Array(AugeasChange, { minItems: 1, maxItems: 1000 }),
       preview: Type.Optional(Type.Boolean({ default: false, description: "Only compute the diffs; write nothing." })),
+      expect: Type.Optional(FileExpectations),
     },
     { additionalProperties: false },
   ),
   result: Type.Object({
-    changes: Type.Array(FileDiff),
-    saved: Type.Boolean({ description: "True when the changes were written to disk." }),
-    files: Type.Array(Type.String(), { description: "Files written (empty for a preview)." }),
+    applied: Type.Boolean({
+      description: "False when a guard did not hold: nothing of this call was applied, saved or kept pending (see `guard`).",
+    }),
+    guard: Type.Optional(
+      Type.Object(
+        {
+          change: Type.Integer({ description: "The 0-based index of the guard in CHANGES." }),
+          reason: Type.String({ description: "Why it did not hold, in words (values only of nodes the client may read)." }),
+        },
+        { description: "When `applied` is false: the first guard that did not hold." },
+      ),
+    ),
+    changes: Type.Array(FileDiff, { description: "The diffs of the pending changes, with the tags of the versions they were made from (empty when not applied)." }),
+    saved: Type.Boolean({ description: "True when the changes were saved (not a preview, and applied)." }),
+    files: Type.Array(Type.String(), { description: "Files written (empty for a preview or when not applied)." }),
+    changed: Type.Boolean({
+      description: "True when some file was written; false for a preview, when not applied, or when every file already held the bytes the save would write.",
+    }),
+    tags: Type.Record(Type.String(), FileTag, {
+      description:
+        "As `augeas.save`'s `tags`: per file the save concerned, the tag of its version on disk afterwards; empty for a " +
+        "preview or when not applied.",
+    }),
   }),
   capability: "augeas.write",
   mutates: true,

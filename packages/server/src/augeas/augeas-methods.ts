@@ -6,16 +6,17 @@
  * string. The daemon's module (augeas-module.ts) forwards calls here.
  */
 import type { Augeas } from "augeas-node-bindings";
-import type { AugeasChange, MethodName, ParamsOf, ResultOf } from "@machina/protocol";
+import type { AugeasChange, AugeasEdit, MethodName, ParamsOf, ResultOf } from "@machina/protocol";
 import { allow, refuse, type Decision, type Grant } from "../capability/capability-module.js";
-import { Fault, InvalidParamsFault, NotFoundFault } from "../faults.js";
+import { Fault, InvalidParamsFault, NotFoundFault, PolicyDeniedFault } from "../faults.js";
 import { augeasFault } from "./augeas-fault.js";
 import type { PolicyEngine } from "./authorise.js";
 import type { AugeasLocalRuntime } from "./local-runtime.js";
-import type { AugeasWorkspace } from "./workspace.js";
+import type { AugeasWorkspace, Expectations } from "./workspace.js";
 import { checkApplyChanges, editCost, type EditCost } from "./edit-budget.js";
 import type { FileRule } from "./augeas-section.js";
 import type { StoredEntry, StoredFile } from "./history-store.js";
+import { guardFailure, guardPath } from "./apply-guards.js";
 
 export type AugeasMethod = Extract<MethodName, `augeas.${string}`>;
 
@@ -50,11 +51,12 @@ interface Edit {
 const VALUE_ONLY_OPS: ReadonlySet<string> = new Set(["set", "clear", "setm"]);
 
 /** Authorises one change against the current tree (throws PolicyDeniedFault) and answers how to perform it. */
-function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasChange): Edit {
+function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasEdit): Edit {
+  const filesOf = (nodes: readonly string[]) => [...new Set(nodes.map((t) => engine.fileFor(t)?.path).filter((f): f is string => f !== undefined))];
   const edit = (run: (t: Augeas) => number, targets: string[]): Edit => ({
     run,
     targets,
-    files: [...new Set(targets.map((t) => engine.fileFor(t)?.path).filter((f): f is string => f !== undefined))],
+    files: filesOf(targets),
     cost: editCost(change, targets, (t) => engine.fileFor(t)?.path),
     reshapes: !VALUE_ONLY_OPS.has(change.op),
   });
@@ -66,6 +68,11 @@ function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasChange
     case "clear": {
       const a = engine.authoriseClear(aug, change.path);
       return edit((t) => (t.set(a.canonical, null), 1), a.targets);
+    }
+    case "touch": {
+      // Authorised as the set that creates the node; run, it creates only what is missing.
+      const a = engine.authoriseSet(aug, change.path);
+      return edit((t) => (t.match(a.canonical).length > 0 ? 0 : (t.set(a.canonical, null), 1)), a.targets);
     }
     case "setm": {
       const a = engine.authoriseSetm(aug, change.base, change.sub);
@@ -105,7 +112,15 @@ function perform(ws: AugeasWorkspace, edit: Edit): number {
 
 /** The paths and names a change names, for the audit line (never its value). */
 function changeTargets(change: AugeasChange): string[] {
+  if (change.op === "guard") return [guardPath(change)];
   return change.op === "move" ? [change.source, change.destination] : change.op === "setm" ? [change.base] : [change.path];
+}
+
+/** `expect` may name only policy files (workspace.checkExpected compares the tags). */
+function checkExpectedFiles(expect: Expectations | undefined, engine: PolicyEngine): void {
+  for (const file of Object.keys(expect ?? {})) {
+    if (!engine.files.some((f) => f.path === file)) throw new PolicyDeniedFault(file, "expect names a file that is not an [[augeas.file]] of the policy");
+  }
 }
 
 /** Save and preview: every modified node must lie in a writable policy file; the grant names the files. */
@@ -117,7 +132,7 @@ function authorisePending(_params: unknown, rt: AugeasLocalRuntime): Decision<st
 type EditMethod = "augeas.set" | "augeas.setm" | "augeas.insert" | "augeas.move" | "augeas.rename" | "augeas.remove";
 
 /** The single-edit methods: authorise resolves the change, run performs it. */
-function editMethod<M extends EditMethod>(method: M, toChange: (params: ParamsOf<M>) => AugeasChange) {
+function editMethod<M extends EditMethod>(method: M, toChange: (params: ParamsOf<M>) => AugeasEdit) {
   return {
     method,
     targets: (params: ParamsOf<M>) => changeTargets(toChange(params)),
@@ -200,8 +215,12 @@ export const AUGEAS_METHODS = [
   local({
     method: "augeas.save",
     targets: () => [],
-    authorise: authorisePending,
-    run: async ({ value: files }, rt) => ({ files: await rt.workspace.save(files) }),
+    authorise: ({ expect }, rt) => {
+      checkExpectedFiles(expect, rt.engine);
+      const files = rt.workspace.pendingFiles(rt.engine);
+      return allow({ files, expect }, files);
+    },
+    run: ({ value: { files, expect } }, rt) => rt.workspace.save(files, expect),
   }),
   local({
     method: "augeas.preview",
@@ -222,39 +241,59 @@ export const AUGEAS_METHODS = [
     /**
      * Each change is authorised against the tree as the changes before it
      * left it, so authorisation stages them one by one; a refusal or failure
-     * rolls the staged ones back, and the grant holds the staged batch.
+     * rolls the staged ones back, and the grant holds the staged batch. A
+     * guard is evaluated where it stands; one that does not hold rolls the
+     * staged changes back too, and the grant says which (the changes after
+     * it are never looked at).
      */
-    authorise: ({ changes, preview }, rt) => {
+    authorise: ({ changes, preview, expect }, rt) => {
       checkApplyChanges(changes.length, rt.limits);
+      checkExpectedFiles(expect, rt.engine);
       const ws = rt.workspace;
       const mark = ws.mark();
       const targets: string[] = [];
+      const grant = (files: string[], failed?: { change: number; reason: string }) =>
+        allow({ mark, files, previewOnly: preview === true, expect, failed }, targets);
       try {
-        changes.forEach((change, index) => {
+        for (const [index, change] of changes.entries()) {
           try {
+            if (change.op === "guard") {
+              targets.push(guardPath(change));
+              const reason = guardFailure(rt.engine, ws.aug, change);
+              if (reason === undefined) continue;
+              // Nothing of this call stays pending (no reload when nothing was staged).
+              if (ws.mark() !== mark) ws.rollback(mark);
+              return grant([], { change: index, reason });
+            }
             const edit = authoriseChange(rt.engine, ws.aug, change);
             targets.push(...edit.targets);
             perform(ws, edit);
           } catch (e) {
             throw e instanceof Fault ? e.forChange(index) : e;
           }
-        });
-        const files = ws.pendingFiles(rt.engine);
-        return allow({ mark, files, previewOnly: preview === true }, targets);
+        }
+        return grant(ws.pendingFiles(rt.engine));
       } catch (e) {
         ws.rollback(mark);
         throw e;
       }
     },
-    run: async ({ value: { mark, files, previewOnly } }, rt) => {
+    run: async ({ value: { mark, files, previewOnly, expect, failed } }, rt) => {
       const ws = rt.workspace;
+      const nothing = { changes: [], saved: false, files: [], changed: false, tags: {} };
+      if (failed) {
+        // A version the client did not expect is a conflict even when a guard failed.
+        ws.checkExpected(expect);
+        return { applied: false, guard: failed, ...nothing };
+      }
       try {
+        ws.checkExpected(expect);
         const diffs = ws.preview(files, rt.engine);
         if (previewOnly) {
           ws.rollback(mark);
-          return { changes: diffs, saved: false, files: [] };
+          return { applied: true, ...nothing, changes: diffs };
         }
-        return { changes: diffs, saved: true, files: await ws.save(files) };
+        return { applied: true, changes: diffs, saved: true, ...(await ws.save(files, expect)) };
       } catch (e) {
         ws.rollback(mark);
         throw e;

@@ -93,7 +93,7 @@ describe("edit budget", () => {
       for (const v of ["a", "b", "c"]) edit(f, { op: "set", path: "/files/etc/hostname/hostname", value: v });
       const e = refused(f, { op: "set", path: "/files/etc/hostname/hostname", value: "d" }, "pending-edits");
       assert.equal(e.fields.max, 3);
-      assert.deepEqual(await f.ws.save(["/etc/hostname"]), ["/etc/hostname"]);
+      assert.deepEqual((await f.ws.save(["/etc/hostname"])).files, ["/etc/hostname"]);
       edit(f, { op: "set", path: "/files/etc/hostname/hostname", value: "e" });
       f.ws.reset();
       for (const v of ["f", "g", "h"]) edit(f, { op: "set", path: "/files/etc/hostname/hostname", value: v });

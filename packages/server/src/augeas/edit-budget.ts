@@ -16,7 +16,7 @@
  *
  * Limits are plain data, so this can run wherever the tree lives.
  */
-import type { AugeasChange } from "@machina/protocol";
+import type { AugeasEdit } from "@machina/protocol";
 import { LimitExceededFault } from "../faults.js";
 import type { SessionLimits } from "../limits.js";
 
@@ -58,7 +58,7 @@ const utf8 = (s: string | null | undefined): number => (s ? Buffer.byteLength(s,
  * (what the change sets, creates, moves or removes), `fileOf` maps a node to
  * its policy file.
  */
-export function editCost(change: AugeasChange, targets: readonly string[], fileOf: (node: string) => string | undefined): EditCost {
+export function editCost(change: AugeasEdit, targets: readonly string[], fileOf: (node: string) => string | undefined): EditCost {
   const { op } = change;
   let named = 0;
   for (const t of targets) named += utf8(t);
@@ -79,6 +79,7 @@ export function editCost(change: AugeasChange, targets: readonly string[], fileO
     switch (op) {
       case "set":
       case "clear":
+      case "touch":
       case "setm":
         // The node set, or one created on the way to it: its label and (the set one) its value.
         g.nodes++;

@@ -17,6 +17,7 @@ export interface HistoryOptions {
   dir: string;
   maxBytes: number;
 }
+import { newTagKey } from "./file-tag.js";
 
 export class AugeasLocalRuntime {
   private current: { workspace: AugeasWorkspace; engine: PolicyEngine; limits: SessionLimits; history: SaveHistory | undefined } | undefined;
@@ -52,15 +53,21 @@ export class AugeasLocalRuntime {
     this.call = call;
   }
 
-  /** Opens a workspace for `section` within `limits` (closing the previous one); answers its files and their load problems. */
-  usePolicy(section: AugeasSection, limits: SessionLimits = DEFAULT_SESSION_LIMITS, historyOptions?: HistoryOptions): WorkspaceFile[] {
+  /**
+   * Opens a workspace for `section` within `limits` (closing the previous
+   * one), keeping history as `historyOptions` say and making file tags with
+   * `tagKey` (file-tag.ts); answers its files and their load problems.
+   */
+  usePolicy(section: AugeasSection, limits: SessionLimits = DEFAULT_SESSION_LIMITS, historyOptions?: HistoryOptions, tagKey: Buffer = newTagKey()): WorkspaceFile[] {
     this.current?.workspace.close();
     this.current = undefined;
     const unnamed = section.files.filter((f) => !f.lens).map((f) => f.path);
-    const workspace = new AugeasWorkspace(this.root, section, scanDefaultLenses(unnamed).lenses, this.logger, limits);
+    const workspace = new AugeasWorkspace(this.root, section, scanDefaultLenses(unnamed).lenses, this.logger, limits, tagKey);
     const history = this.historyFor(section, historyOptions);
     if (history) workspace.useHistory(history);
-    this.current = { workspace, engine: new PolicyEngine(section, limits), limits, history };
+    const engine = new PolicyEngine(section, limits);
+    workspace.useVisibility(engine);
+    this.current = { workspace, engine, limits, history };
     const files = workspace.describeFiles();
     for (const f of files) {
       if (f.problem) this.logger.warn(`${f.rule.path}: ${f.problem}`);

@@ -122,14 +122,14 @@ test("a save answers only after the new text is in place, and the next save of t
   assert.equal(await saveOurs(), "ok");
   assert.equal(onDisk("/etc/hostname"), "ours\n");
   ws.aug.set("/files/etc/hostname/hostname", "again");
-  assert.deepEqual(await ws.save(["/etc/hostname"]), ["/etc/hostname"]);
+  assert.deepEqual((await ws.save(["/etc/hostname"])).files, ["/etc/hostname"]);
   assert.equal(onDisk("/etc/hostname"), "again\n");
   // A hosts entry added the augtool way (label 01, which the lens renumbers on reading) saves twice in one session too.
   ws.aug.set("/files/etc/hosts/01/ipaddr", "10.0.0.1");
   ws.aug.set("/files/etc/hosts/01/canonical", "one");
-  assert.deepEqual(await ws.save(["/etc/hosts"]), ["/etc/hosts"]);
+  assert.deepEqual((await ws.save(["/etc/hosts"])).files, ["/etc/hosts"]);
   ws.aug.set("/files/etc/hosts/01/canonical", "uno");
-  assert.deepEqual(await ws.save(["/etc/hosts"]), ["/etc/hosts"]);
+  assert.deepEqual((await ws.save(["/etc/hosts"])).files, ["/etc/hosts"]);
   assert.equal(onDisk("/etc/hosts"), `${HOSTS}10.0.0.1\tuno\n`);
   assert.deepEqual(fs.readdirSync(path.join(root, "etc")).sort(), ["hostname", "hosts"]);
 });

@@ -28,6 +28,7 @@ import { DEFAULT_SESSION_LIMITS } from "../limits.js";
 import { giveAttributes } from "./file-attributes.js";
 import { runSaveValidators, type NewVersion } from "./save-validators.js";
 import type { RecordedSave, SaveHistory } from "./save-history.js";
+import { fileTag, identityOf, newTagKey, readFileVersion } from "./file-tag.js";
 
 /** The variable node counts are taken with (aug_defvar counts without building paths); client paths cannot name variables. */
 const COUNT_VARIABLE = "machina_count";
@@ -59,6 +60,19 @@ export interface JournalEntry {
   cost: EditCost;
 }
 
+/** What a save did (see AugeasWorkspace.save). */
+export interface SaveOutcome {
+  /** The files written, as the policy names them. */
+  files: string[];
+  /** True when some file was written. */
+  changed: boolean;
+  /** Per file the save concerned, the tag of its version on disk afterwards. */
+  tags: Record<string, string>;
+}
+
+/** `expect` of a save: file → the tag it must have on disk. */
+export type Expectations = Readonly<Record<string, string>>;
+
 /** libaugeas' `newfile` save mode writes FILE's new text to FILE + this. */
 const NEW_TEXT_SUFFIX = ".augnew";
 
@@ -82,6 +96,12 @@ export class AugeasWorkspace {
   private readonly budget: EditBudget;
   /** Where saves keep previous versions (save-history.ts); none until useHistory. */
   private history: SaveHistory | undefined;
+  /**
+   * Whose values the client may see: the policy engine's answer (useVisibility).
+   * Until it is given, nothing is hidden — only workspaces without a client
+   * (unit tests of saving) go without one.
+   */
+  private visibility: Pick<NodeVisibility, "isValueVisible"> = { isValueVisible: () => true };
 
   constructor(
     root: string,
@@ -89,6 +109,8 @@ export class AugeasWorkspace {
     defaultLenses: ReadonlyMap<string, string>,
     private readonly logger: Logger,
     limits: EditLimits = DEFAULT_SESSION_LIMITS,
+    /** The key of file tags (file-tag.ts): the daemon's, so tags outlive this process. */
+    private readonly tagKey: Buffer = newTagKey(),
   ) {
     this.budget = new EditBudget(limits);
     this.root = realRoot(root);
@@ -101,6 +123,11 @@ export class AugeasWorkspace {
     const trusted = policy.files.map((f) => f.path).filter((f) => checkContainment(this.root, f).ok);
     removeStaleSaveTempFiles(this.root, trusted, this.logger);
     this.reset();
+  }
+
+  /** Previews and saves ask `view` which values are hidden from the client (the session's policy engine). */
+  useVisibility(view: Pick<NodeVisibility, "isValueVisible">): void {
+    this.visibility = view;
   }
 
   /** Saves from now on record previous versions of files with `history` on (save-history.ts). */
@@ -249,16 +276,45 @@ export class AugeasWorkspace {
       const wf = this.files.get(file);
       if (!wf) continue;
       const after = this.previewText(file);
-      const before = readText(this.root, file);
+      // The diff and its tag come from one read, so the tag names the version the diff was made from.
+      const version = readFileVersion(this.root, file, this.tagKey);
+      const before = version.bytes?.toString("utf8") ?? "";
       const touches = hiddenTouches(this.journal, wf.rule, (node) => view.isValueVisible(node));
+      // A file with an edit of a hidden value is listed even when its text stays: a save writes it anyway.
       if (after === before && !touches.any) continue;
-      if (mayShowFileText(wf.rule)) out.push({ file, scope: "text", diff: unifiedDiff(file, before, after) });
+      if (mayShowFileText(wf.rule)) out.push({ file, scope: "text", diff: unifiedDiff(file, before, after), tag: version.tag });
       else {
         const nodes = this.readableNodeChanges(wf, before, view, touches);
-        out.push({ file, scope: "nodes", diff: nodeChangeDiff(file, nodes), nodes });
+        out.push({ file, scope: "nodes", diff: nodeChangeDiff(file, nodes), nodes, tag: version.tag });
       }
     }
     return out;
+  }
+
+  /**
+   * The files in which a pending edit touched a node whose value the client
+   * may not see (hidden-touches.ts): whether such a file's bytes change must
+   * not show, so a save always writes it and a preview always lists it.
+   */
+  private hiddenEditFiles(): Set<string> {
+    const files = new Set<string>();
+    for (const file of this.files.keys()) if (this.editsTouchHiddenValues(file, this.visibility)) files.add(file);
+    return files;
+  }
+
+  /**
+   * Throws unless every file of `expect` is a policy file (`policy-denied`)
+   * that has exactly the expected tag on disk now (`conflict`, naming the
+   * file and nothing of its content).
+   */
+  checkExpected(expect: Expectations | undefined): void {
+    if (!expect) return;
+    for (const [file, tag] of Object.entries(expect)) {
+      if (!this.files.has(file)) throw new PolicyDeniedFault(file, "expect names a file that is not an [[augeas.file]] of the policy", file);
+      if (readFileVersion(this.root, file, this.tagKey).tag !== tag) {
+        throw new Fault("conflict", `${file} is not the version you expected: it changed on disk since you saw it (its tag differs); nothing was written`, { file });
+      }
+    }
   }
 
   /**
@@ -287,8 +343,17 @@ export class AugeasWorkspace {
    *
    * Between the two, `prepareNewTexts` may wait for programs (validators);
    * the host takes no other request meanwhile, so the tree cannot change.
+   *
+   * With `expect`, every file it names must have that tag on disk, checked
+   * first and again right before the renames (`conflict`). A file whose
+   * bytes would not change is left alone (libaugeas does not write it), but
+   * one in which a pending edit touched a hidden value is always written.
+   * Answers the files written, whether any was, and every candidate's tag
+   * on disk afterwards.
    */
-  async save(candidates: readonly string[]): Promise<string[]> {
+  async save(candidates: readonly string[], expect?: Expectations): Promise<SaveOutcome> {
+    this.checkExpected(expect);
+    const hidden = this.hiddenEditFiles();
     const toWrite: string[] = [];
     for (const file of candidates) {
       this.checkWritable(file);
@@ -300,12 +365,12 @@ export class AugeasWorkspace {
       // written, so a failing put is reported naming its file. With one,
       // libaugeas' own save is that check and costs no second put (the put is
       // most of a save's time), and leaves a file whose text is unchanged alone.
-      if (candidates.length === 1 || this.previewText(file) !== readText(this.root, file)) toWrite.push(file);
+      if (candidates.length === 1 || hidden.has(file) || this.previewText(file) !== readText(this.root, file)) toWrite.push(file);
     }
     if (toWrite.length === 0) {
       this.journal = [];
       this.budget.saved();
-      return [];
+      return { files: [], changed: false, tags: this.tagsOf(candidates) };
     }
     // Set right before each save so nothing a client did can change how files are written.
     this.aug.set("/augeas/save", "newfile");
@@ -321,6 +386,15 @@ export class AugeasWorkspace {
         .map((n) => this.aug.get(n) ?? "")
         .map((node) => node.replace(/^\/files/, ""));
       for (const file of written) this.checkWritable(file);
+      // libaugeas leaves a file whose text is unchanged alone; one with an
+      // edit of a hidden value is written all the same (its own bytes, a
+      // fresh rename), or whether the hidden value changed would show.
+      for (const file of toWrite) {
+        if (hidden.has(file) && !written.includes(file) && fs.existsSync(path.join(this.root, file))) {
+          this.copyAsNewText(file);
+          written.push(file);
+        }
+      }
     } catch (e) {
       this.abandonSave(toWrite, temps);
       if (e instanceof Fault) throw e;
@@ -330,16 +404,27 @@ export class AugeasWorkspace {
     try {
       await this.prepareNewTexts(written);
       for (const file of written) this.checkWritable(file);
+      this.checkExpected(expect);
       // Last, so that a refusal above leaves no entry behind (save-history.ts).
       recorded = this.history?.record(written.map((file) => ({ file, previous: readBytes(this.root, file), next: fs.readFileSync(this.newTextPath(file)) })));
     } catch (e) {
       this.abandonSave(toWrite, temps);
       throw e;
     }
+    const tags: Record<string, string> = {};
     for (const [i, file] of written.entries()) {
       const next = this.newTextPath(file);
       try {
-        const bytes = fs.readFileSync(next);
+        // The tag of what is renamed: the inode, size and mtime the file keeps once in place.
+        const fd = fs.openSync(next, "r");
+        let bytes: Buffer;
+        try {
+          const identity = identityOf(fd);
+          bytes = fs.readFileSync(fd);
+          tags[file] = fileTag(this.tagKey, file, identity, bytes);
+        } finally {
+          fs.closeSync(fd);
+        }
         fs.renameSync(next, path.join(this.root, file));
         this.snapshots.set(file, snapshotOf(bytes));
       } catch (e) {
@@ -353,7 +438,28 @@ export class AugeasWorkspace {
     }
     this.journal = [];
     this.budget.saved();
-    return written;
+    const untouched = candidates.filter((f) => !written.includes(f));
+    return { files: written, changed: written.length > 0, tags: { ...this.tagsOf(untouched), ...tags } };
+  }
+
+  /** The tag of each file as it is on disk now. */
+  private tagsOf(files: readonly string[]): Record<string, string> {
+    const tags: Record<string, string> = {};
+    for (const file of files) tags[file] = readFileVersion(this.root, file, this.tagKey).tag;
+    return tags;
+  }
+
+  /**
+   * FILE.augnew holding FILE's own bytes, with its owner and mode, as
+   * libaugeas would have written it had the text changed.
+   */
+  private copyAsNewText(file: string): void {
+    const from = path.join(this.root, file);
+    const next = this.newTextPath(file);
+    const st = fs.statSync(from);
+    fs.copyFileSync(from, next, fs.constants.COPYFILE_EXCL);
+    fs.chownSync(next, st.uid, st.gid);
+    fs.chmodSync(next, st.mode & 0o7777);
   }
 
   /**

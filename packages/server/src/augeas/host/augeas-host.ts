@@ -20,6 +20,7 @@ import type { HistoryOptions } from "../local-runtime.js";
 import type { CallOutcome, HostFault, HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
 import { HOST_HEAP_MB, takeHostProcess } from "./host-process.js";
 import { DEFAULT_HISTORY_DIR, DEFAULT_HISTORY_MAX_BYTES } from "../history-store.js";
+import { newTagKey } from "../file-tag.js";
 
 let warnedNoPrlimit = false;
 
@@ -60,6 +61,8 @@ export class AugeasHost {
   private loaded: Promise<void> = Promise.resolve();
   /** Set by close(): no host is started after it (a session may still end on its way out). */
   private closed = false;
+  /** The key of file tags, drawn once per daemon start and given to every host (file-tag.ts). */
+  private readonly tagKey = newTagKey().toString("base64");
 
   constructor(
     private readonly root: string,
@@ -155,7 +158,7 @@ export class AugeasHost {
   private async loadPolicy(host: Host): Promise<void> {
     if (!this.section) return;
     try {
-      const reply = await this.request(host, { op: "policy", root: this.root, section: this.section, limits: this.limits, history: this.history });
+      const reply = await this.request(host, { op: "policy", root: this.root, section: this.section, limits: this.limits, history: this.history, tagKey: this.tagKey });
       if ("files" in reply) this.files = reply.files;
     } catch (e) {
       this.logger.error(`the Augeas host could not load the policy's files: ${(e as Error).message}`);

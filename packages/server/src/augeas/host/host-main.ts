@@ -44,7 +44,7 @@ function handle(request: HostRequest): HostReply | Promise<HostReply> {
     switch (request.op) {
       case "policy":
         runtime ??= new AugeasLocalRuntime(request.root, logger);
-        return { id: request.id, files: runtime.usePolicy(request.section, request.limits, request.history) };
+        return { id: request.id, files: runtime.usePolicy(request.section, request.limits, request.history, Buffer.from(request.tagKey, "base64")) };
       case "reset":
         return { id: request.id, files: opened().reset() };
       case "call": {

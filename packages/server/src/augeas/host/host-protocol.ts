@@ -25,7 +25,16 @@ export type HostRequest =
    * first request, which is why it names the root); answered with the files
    * and their problems.
    */
-  | { id: number; op: "policy"; root: string; section: AugeasSection; limits: SessionLimits; history: HistoryOptions }
+  | {
+      id: number;
+      op: "policy";
+      root: string;
+      section: AugeasSection;
+      limits: SessionLimits;
+      history: HistoryOptions;
+      /** The key of file tags (file-tag.ts), base64: drawn once by the daemon, so tags survive a host restart. */
+      tagKey: string;
+    }
   /** A session started or ended: reload the files, drop pending edits; answered with the files and their problems. */
   | { id: number; op: "reset" }
   /** One `augeas.*` call, its params already checked against the vocabulary's schema. */
