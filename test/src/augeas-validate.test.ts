@@ -149,7 +149,7 @@ function assertNoLeftovers(): void {
 test("visudo accepts a good sudoers edit: the file is written, still 0440", async () => {
   await withClient(sandbox, async (m) => {
     await m.augeas.set({ path: "/files/etc/sudoers/Defaults[1]/listpw", value: "always" });
-    assert.deepEqual(await m.augeas.save(), { files: ["/etc/sudoers"] });
+    assert.deepEqual((await m.augeas.save()).files, ["/etc/sudoers"]);
   });
   assert.equal(sandbox.read("/etc/sudoers"), SUDOERS.replace("Defaults\tenv_reset\n", "Defaults\tenv_reset , listpw = always\n"));
   assert.equal(sandbox.stat("/etc/sudoers").mode & 0o7777, 0o440);
@@ -175,7 +175,7 @@ test("visudo refuses a broken sudoers edit: validation-failed with its status an
     const { changes } = await m.augeas.preview();
     assert.deepEqual(changes.map((c) => c.file), ["/etc/sudoers"]);
     await m.augeas.set({ path: "/files/etc/sudoers/Defaults[1]/listpw", value: "never" });
-    assert.deepEqual(await m.augeas.save(), { files: ["/etc/sudoers"] });
+    assert.deepEqual((await m.augeas.save()).files, ["/etc/sudoers"]);
   });
   assert.equal(sandbox.read("/etc/sudoers"), SUDOERS.replace("Defaults\tenv_reset\n", "Defaults\tenv_reset , listpw = never\n"));
   // The refusal is in the log and the audit line without the output.
