@@ -16,7 +16,7 @@ import type { Logger } from "../logger.js";
 import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { ConflictFault, Fault, PolicyDeniedFault } from "../faults.js";
 import { checkContainment } from "./containment.js";
-import { changedSince, fingerprint, readText, sameBytes, sameFingerprint, snapshotOf, type FileSnapshot, type Fingerprint } from "./snapshots.js";
+import { changedSince, fingerprint, readBytes, sameBytes, sameFingerprint, snapshotOf, type FileSnapshot, type Fingerprint } from "./snapshots.js";
 import { nodeChangeDiff, unifiedDiff } from "./unified-diff.js";
 import { shapeCovered } from "./pattern-coverage.js";
 import { augeasFault } from "./augeas-fault.js";
@@ -24,6 +24,9 @@ import { removeNewSaveTempFiles, removeStaleSaveTempFiles, saveTempFiles } from 
 import { EditBudget, type BudgetView, type EditCost, type EditLimits } from "./edit-budget.js";
 import { nodePathFromLabels } from "./augeas-label.js";
 import { DEFAULT_SESSION_LIMITS } from "../limits.js";
+import { valueFromBytes } from "@machina/protocol";
+import { augeasArg, BYTES, treeText } from "./tree-text.js";
+import { clientPathText } from "./client-path.js";
 
 /** The variable node counts are taken with (aug_defvar counts without building paths); client paths cannot name variables. */
 const COUNT_VARIABLE = "machina_count";
@@ -149,7 +152,7 @@ export class AugeasWorkspace {
   /** Nodes `path` selects, without building their paths (which costs O(siblings) each). */
   private count(path: string): number {
     try {
-      return this.aug.defvar(COUNT_VARIABLE, path);
+      return this.aug.defvar(COUNT_VARIABLE, augeasArg(path));
     } finally {
       this.aug.defvar(COUNT_VARIABLE, null);
     }
@@ -215,14 +218,15 @@ export class AugeasWorkspace {
    * What a save would change in every file (of `pendingFiles`) whose text it
    * would change, shown so that no unreadable node can appear: the text diff
    * of a file the policy lets the client read whole, the readable nodes that
-   * change otherwise (see the protocol's FileDiff). Writes nothing.
+   * change otherwise (see the protocol's FileDiff). Writes nothing. Texts
+   * are compared as bytes (a file need not be UTF-8).
    */
   preview(files: readonly string[], readable: (node: string) => boolean): FileDiff[] {
     const out: FileDiff[] = [];
     for (const file of files) {
-      const after = this.previewText(file);
-      const before = readText(this.root, file);
-      if (after === before) continue;
+      const after = this.previewBytes(file);
+      const before = this.diskBytes(file);
+      if (after.equals(before)) continue;
       const wf = this.files.get(file);
       if (wf && readsWholeFile(wf.rule)) out.push({ file, scope: "text", diff: unifiedDiff(file, before, after) });
       else if (wf) {
@@ -261,7 +265,7 @@ export class AugeasWorkspace {
       // written, so a failing put is reported naming its file. With one,
       // libaugeas' own save is that check and costs no second put (the put is
       // most of a save's time), and leaves a file whose text is unchanged alone.
-      if (candidates.length === 1 || this.previewText(file) !== readText(this.root, file)) toWrite.push(file);
+      if (candidates.length === 1 || !this.previewBytes(file).equals(this.diskBytes(file))) toWrite.push(file);
     }
     if (toWrite.length === 0) {
       this.journal = [];
@@ -372,10 +376,10 @@ export class AugeasWorkspace {
    * client path reaches and no save writes) and the pending tree. Only nodes
    * `readable` accepts are ever read.
    */
-  private readableNodeChanges(wf: WorkspaceFile, before: string, readable: (node: string) => boolean): NodeChange[] {
+  private readableNodeChanges(wf: WorkspaceFile, before: Buffer, readable: (node: string) => boolean): NodeChange[] {
     const aug = this.aug;
     const scratch = "/augeas/machina-preview";
-    let old: Map<string, string | null>;
+    let old: Map<string, Buffer | null>;
     try {
       aug.set(`${scratch}/text`, before);
       aug.textStore(wf.lens, `${scratch}/text`, `${scratch}/tree`);
@@ -390,28 +394,36 @@ export class AugeasWorkspace {
     for (const node of new Set([...old.keys(), ...now.keys()])) {
       const b = old.has(node) ? old.get(node)! : undefined;
       const a = now.has(node) ? now.get(node)! : undefined;
-      if (b === a) continue;
-      changes.push({ node, before: b ?? null, after: a ?? null, change: b === undefined ? "added" : a === undefined ? "removed" : "changed" });
+      // Values compare as bytes: two Latin-1 values that differ must not look equal as U+FFFD.
+      if (b === a || (b && a && b.equals(a))) continue;
+      const change = b === undefined ? "added" : a === undefined ? "removed" : "changed";
+      changes.push({ node: clientPathText(node), before: valueFromBytes(b ?? null), after: valueFromBytes(a ?? null), change });
     }
     return changes.sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : 0));
   }
 
-  /** Readable node (as a path below `fileNode`) → value, for every node below `base`. */
-  private readableValues(base: string, fileNode: string, readable: (node: string) => boolean): Map<string, string | null> {
-    const values = new Map<string, string | null>();
-    for (const raw of this.aug.match(`${base}//*`)) {
-      const node = fileNode + raw.slice(base.length);
-      if (readable(node)) values.set(node, this.aug.get(raw) ?? null);
+  /** Readable node (as a path below `fileNode`, tree text) → value's bytes, for every node below `base`. */
+  private readableValues(base: string, fileNode: string, readable: (node: string) => boolean): Map<string, Buffer | null> {
+    const values = new Map<string, Buffer | null>();
+    for (const raw of this.aug.match(augeasArg(`${base}//*`), BYTES)) {
+      const node = fileNode + treeText(raw).slice(base.length);
+      if (readable(node)) values.set(node, this.aug.get(raw, BYTES) ?? null);
     }
     return values;
   }
 
-  private previewText(file: string): string {
+  /** The bytes a save would write for `file` (libaugeas' own, exactly). */
+  private previewBytes(file: string): Buffer {
     try {
-      return this.aug.preview(`/files${file}`) ?? "";
+      return this.aug.preview(`/files${file}`, BYTES) ?? Buffer.alloc(0);
     } catch (e) {
       throw augeasFault(e, file, this.logger);
     }
+  }
+
+  /** The file's bytes on disk (none when it does not exist). */
+  private diskBytes(file: string): Buffer {
+    return readBytes(this.root, file) ?? Buffer.alloc(0);
   }
 
   private reloadTree(): void {
