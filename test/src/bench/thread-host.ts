@@ -11,7 +11,7 @@ const { root, policy } = workerData as { root: string; policy: string };
 const quiet = createLogger("error", () => undefined);
 const runtime = new AugeasLocalRuntime(root, quiet);
 runtime.usePolicy(parsePolicy(policy, "bench").augeas);
-parentPort!.on("message", async (m: { id: number; method: string; params: unknown }) => {
-  parentPort!.postMessage({ id: m.id, outcome: await runCall(runtime, m.method, m.params, quiet) });
+parentPort!.on("message", (m: { id: number; method: string; params: unknown }) => {
+  void Promise.resolve(runCall(runtime, m.method, m.params, quiet)).then((outcome) => parentPort!.postMessage({ id: m.id, outcome }));
 });
 parentPort!.postMessage({ ready: true });
