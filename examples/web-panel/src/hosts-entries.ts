@@ -7,7 +7,7 @@
  * expects them.
  */
 import { isIP } from "node:net";
-import type { AugeasChange, MachinaClient } from "@machina/client";
+import { augeasValueText, type AugeasChange, type MachinaClient } from "@machina/client";
 
 export const HOSTS = "/files/etc/hosts";
 
@@ -48,7 +48,9 @@ export async function readEntry(m: MachinaClient, label: string): Promise<HostEn
     m.augeas.match({ path: `${base}/alias` }),
   ]);
   const aliases = await Promise.all(aliasPaths.paths.map((p) => m.augeas.get({ path: p })));
-  return { label, ipaddr: ip.value ?? "", canonical: canonical.value ?? "", aliases: aliases.map((a) => a.value ?? "") };
+  // Shown as text; a value that is not UTF-8 shows U+FFFD, and is only written back if the form changes it.
+  const text = (v: Parameters<typeof augeasValueText>[0]) => augeasValueText(v) ?? "";
+  return { label, ipaddr: text(ip.value), canonical: text(canonical.value), aliases: aliases.map((a) => text(a.value)) };
 }
 
 /** Splits the aliases field (blanks or commas between names). */

@@ -46,11 +46,13 @@ export {
   errorClassFor,
   type MachinaErrorData,
 } from "./errors.js";
+export { augeasValueBytes, augeasValueFromBytes, augeasValueText, type AugeasValue } from "./augeas-values.js";
 export { checkSocketOwner } from "./socket-owner.js";
 export { DEFAULT_SSH_READY_TIMEOUT_MS, type SshOptions } from "./ssh-tunnel.js";
 export { loadKey, type SecretSource } from "./secret.js";
 /** Re-exported from @machina/protocol so callers need not depend on it for types. */
 export type {
+  AugeasBytes,
   AugeasChange,
   ErrorKind,
   FileDiff,

@@ -14,7 +14,7 @@ function expectType<T extends true>(_: T): void {}
 async function typedSurface(m: MachinaClient): Promise<void> {
   // The _-named results are only there for their types.
   const _got = await m.augeas.get({ path: "/files/etc/hostname/hostname" });
-  expectType<Equal<typeof _got, { value: string | null }>>(true);
+  expectType<Equal<typeof _got, { value: string | { base64: string } | null }>>(true);
   const _viaCall = await m.call("augeas.match", { path: "/files/etc/hosts/*" });
   expectType<Equal<typeof _viaCall, ResultOf<"augeas.match">>>(true);
   const _applied = await m.augeas.apply({ changes: [{ op: "set", path: "/files/a", value: "b" }], preview: true }, { timeoutMs: 10 });

@@ -5,12 +5,13 @@ import { csrfField } from "../layout.js";
 import { showPage } from "../render.js";
 import { isHostname } from "../hosts-entries.js";
 import { previewChange } from "./confirm.js";
+import { augeasValueText } from "@machina/client";
 
 const HOSTNAME_PATH = "/files/etc/hostname/hostname";
 
 async function hostnamePage(ctx: RequestContext, typed: string | undefined, status = 200): Promise<void> {
   await showPage(ctx, { title: "Hostname", active: "hostname", status }, async (features) => {
-    const { value } = await ctx.panel.link.use((m) => m.augeas.get({ path: HOSTNAME_PATH }));
+    const value = augeasValueText((await ctx.panel.link.use((m) => m.augeas.get({ path: HOSTNAME_PATH }))).value);
     const writable = features.writable.has("/etc/hostname");
     return html`<section class="card hostname-card">
       <p class="muted">This machine's name, from <code>/etc/hostname</code>.</p>

@@ -214,7 +214,7 @@ test("--help mentions every command, and every command has accurate help", async
   assert.match(help.stdout, /Exit status:/);
   const usages: Record<string, string> = {
     get: "get [options] <PATH>",
-    set: "set [options] <PATH> <VALUE>",
+    set: "set [options] <PATH> [VALUE]",
     match: "match [options] <PATH>",
     rm: "rm [options] <PATH>",
     apply: "apply [options] [FILE]",

@@ -16,7 +16,12 @@ export function processIo(): CliIo {
 
 /** Reads a stream to its end as UTF-8 text. */
 export async function readAll(stream: Readable): Promise<string> {
+  return (await readAllBytes(stream)).toString("utf8");
+}
+
+/** Reads a stream to its end, byte for byte. */
+export async function readAllBytes(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }

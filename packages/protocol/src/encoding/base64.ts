@@ -5,7 +5,10 @@
  * cannot smuggle bytes past a check made on the text.
  */
 
-const BASE64_TEXT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Standard base64 with padding, as JSON Schema `pattern` text (schemas check the shape; decoding also checks spare bits). */
+export const BASE64_PATTERN = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$";
+
+const BASE64_TEXT = new RegExp(BASE64_PATTERN);
 
 /** Encodes bytes as standard base64 with padding. */
 export function encodeBase64Bytes(bytes: Uint8Array): string {

@@ -13,14 +13,38 @@
  * Edits are made to the session's pending tree; nothing reaches disk until
  * `augeas.save` (or `augeas.apply` without `preview`). A session that ends
  * without saving leaves nothing pending for the next one.
+ *
+ * Files are byte-exact. libaugeas keeps labels and values as byte strings and
+ * never checks that they are UTF-8 (a Latin-1 file holds `caf` 0xE9), so:
+ *
+ * - a **value** is a JSON string when its bytes are valid UTF-8 and
+ *   `{ "base64": "…" }` (its exact bytes) when they are not — in every answer
+ *   (`augeas.get`, a NodeChange's `before`/`after`); a client may send either
+ *   form (`augeas.set`, `augeas.setm`, `augeas.apply`'s `set`/`setm`), so a value
+ *   read can be written back unchanged (see AugeasValue; the codec is
+ *   `valueFromBytes` / `bytesOfValue`);
+ * - a **label** that is not ASCII is written in paths with `%HH` for each of
+ *   its bytes from 0x80 to 0xFF (uppercase hex in answers, either case
+ *   accepted): a Latin-1 section `[café]` of a php.ini is `/files/etc/php.ini/caf%E9`,
+ *   a UTF-8 one `/files/etc/php.ini/caf%C3%A9`. Paths stay ASCII; `augeas.match`
+ *   answers such paths and every method accepts them back, naming the same node
+ *   (a literal `%` in a label is `\%`). Labels are compared as their bytes, so
+ *   authorisation sees exactly the label the file holds;
+ * - a file's **text diff** compares bytes, and shows a line that is not valid
+ *   UTF-8 with `\xNN` escapes (see FileDiff). Saves write libaugeas' bytes as
+ *   they are: an edit of one node leaves every other byte of the file unchanged.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { defineMethod } from "../method-spec.js";
 import { StorableText } from "../storable-text.js";
+import { BASE64_PATTERN } from "../encoding/base64.js";
+import { AUGEAS_VALUE_MAX_BASE64, AUGEAS_VALUE_MAX_BYTES } from "../encoding/augeas-bytes.js";
 
 /** A client path in the strict path language. */
 export const AugeasPath = StorableText({
-  description: 'An Augeas path starting `/files/`, e.g. `/files/etc/hosts/*[canonical = "localhost"]/ipaddr`. No NUL and no lone surrogate (`invalid-params`).',
+  description:
+    'An Augeas path starting `/files/`, e.g. `/files/etc/hosts/*[canonical = "localhost"]/ipaddr`. ASCII only: a label\'s bytes ' +
+    "from 0x80 to 0xFF are written `%HH` (`/files/etc/php.ini/caf%E9`; a literal `%` is `\\%`). No NUL and no lone surrogate (`invalid-params`).",
   minLength: 1,
   maxLength: 4096,
 });
@@ -32,11 +56,33 @@ export const AugeasLabel = StorableText({
   maxLength: 1024,
 });
 
-/** A node value; `null` for a node without a value. */
-export const AugeasValue = Type.Union([StorableText({ maxLength: 65536 }), Type.Null()], {
+/**
+ * The byte form of a value, `{ "base64": "…" }`: exactly its bytes (standard
+ * base64 with `=` padding, decoded strictly). Answers use it only for a value
+ * whose bytes are not valid UTF-8 (a Latin-1 `café` is `{"base64": "Y2Fm6Q=="}`);
+ * a client may send it for any value.
+ */
+export const AugeasBytes = Type.Object(
+  {
+    base64: Type.String({
+      pattern: BASE64_PATTERN,
+      maxLength: AUGEAS_VALUE_MAX_BASE64,
+      description: `The value's bytes (at most ${AUGEAS_VALUE_MAX_BYTES}), standard base64 with padding; other characters, missing padding or non-zero spare bits are \`invalid-params\`.`,
+    }),
+  },
+  { additionalProperties: false, description: "A value's exact bytes, for values that are not valid UTF-8 (see AugeasValue)." },
+);
+
+/**
+ * A node value: a string when its bytes are valid UTF-8, `{ base64 }` (its
+ * exact bytes) when they are not, `null` for a node without a value.
+ */
+export const AugeasValue = Type.Union([StorableText({ maxLength: AUGEAS_VALUE_MAX_BYTES }), AugeasBytes, Type.Null()], {
   description:
-    "The node's value, or null for a node without one. libaugeas stores NUL-terminated UTF-8: a value holding NUL or a lone " +
-    "surrogate (`\\ud800`) is refused with `invalid-params`, never stored altered.",
+    "The node's value: a string when its bytes are valid UTF-8; `{\"base64\": …}` with its exact bytes when they are not " +
+    "(answers use this form only then; a client may send either, and both mean the bytes they hold, so a value read is " +
+    "written back unchanged); null for a node without one. libaugeas stores NUL-terminated byte strings: a value holding NUL " +
+    "(in either form) or a lone surrogate (`\\ud800`) is refused with `invalid-params`, never stored altered.",
 });
 
 /**
@@ -86,12 +132,12 @@ export const FileTags = Type.Record(Type.String(), FileTag, {
  * so the list does not tell whether a value set equals the one on disk.
  */
 export const NodeChange = Type.Object({
-  node: Type.String({ description: "The node's path (`/files/etc/ssh/sshd_config/Port`)." }),
-  before: Type.Union([Type.String(), Type.Null()], {
-    description: "Its value on disk; null when it has none, does not exist there, or its value is hidden.",
+  node: Type.String({ description: "The node's path (`/files/etc/ssh/sshd_config/Port`; a label's bytes beyond ASCII as `%HH`)." }),
+  before: Type.Union([Type.String(), AugeasBytes, Type.Null()], {
+    description: "Its value on disk (a string, or `{ base64 }` when its bytes are not UTF-8, as AugeasValue); null when it has none, does not exist there, or its value is hidden.",
   }),
-  after: Type.Union([Type.String(), Type.Null()], {
-    description: "Its value after the save; null when it has none, will not exist, or its value is hidden.",
+  after: Type.Union([Type.String(), AugeasBytes, Type.Null()], {
+    description: "Its value after the save (a string, or `{ base64 }` when its bytes are not UTF-8); null when it has none, will not exist, or its value is hidden.",
   }),
   change: Type.Union([Type.Literal("added"), Type.Literal("changed"), Type.Literal("removed")]),
   hidden: Type.Optional(
@@ -122,6 +168,18 @@ export type NodeChange = Static<typeof NodeChange>;
  * A file in which an edit of this session named a node whose value the
  * client may not see is listed even when its text would not change, so that
  * whether it is listed does not tell whether the value set equals the old one.
+ *
+ * Both compare bytes, so a change of one byte that is not UTF-8 is a change.
+ * A diff is text, and a file's bytes need not be: the `text` diff of a file
+ * that is UTF-8 throughout (before and after) shows its lines as they are;
+ * that of a file that is not shows every line escaped — each backslash as
+ * `\\`, each byte outside a valid UTF-8 sequence as `\xNN` (uppercase hex) —
+ * so that no two different lines look alike (`caf` 0xE9 is `caf\xE9`, the
+ * text `caf\xE9` is `caf\\xE9`). In a `nodes` diff every value is quoted as a
+ * JSON string, a value that is not UTF-8 with `\xNN` for those bytes
+ * (`"caf\xE9"`), while `nodes` holds its exact bytes (`{ base64 }`). Such a
+ * diff is for people; the bytes a save writes are libaugeas' own, never
+ * these escapes.
  */
 export const FileDiff = Type.Object({
   file: Type.String({ description: "The file, as the policy names it (e.g. `/etc/hosts`)." }),
@@ -130,7 +188,9 @@ export const FileDiff = Type.Object({
       "`text`: `diff` is the file's text diff; `nodes`: the file has unreadable nodes or secret values, and only readable node changes are shown (secret values as hidden).",
   }),
   diff: Type.String({
-    description: "Unified diff (`--- a/FILE`, `+++ b/FILE`): of the text (scope `text`) or of the readable nodes and their values (scope `nodes`).",
+    description:
+      "Unified diff (`--- a/FILE`, `+++ b/FILE`): of the text (scope `text`) or of the readable nodes and their values (scope `nodes`). " +
+      "For a file that is not valid UTF-8 every line is shown escaped: backslashes doubled, bytes outside valid UTF-8 as `\\xNN`.",
   }),
   nodes: Type.Optional(Type.Array(NodeChange, { description: "Scope `nodes` only: the readable nodes that change." })),
   tag: Type.String({
@@ -148,7 +208,8 @@ export const augeasGet = defineMethod({
   name: "augeas.get",
   summary: "Read the value of one node.",
   description:
-    "Answers the value of the one node PATH resolves to (null when the node has no value). Refused with " +
+    "Answers the value of the one node PATH resolves to (null when the node has no value; `{ base64 }` with its exact " +
+    "bytes when they are not valid UTF-8, see AugeasValue). Refused with " +
     "`policy-denied` when the node is not readable or its value is secret (the policy's `secret` for its file: " +
     "such values can be set, never read back), `not-found` when no node matches, and `augeas` (code " +
     "`EMMATCH`) when several do.",
@@ -164,9 +225,21 @@ export const augeasMatch = defineMethod({
     "Answers the paths of every node PATH matches that the policy lets this client read; unreadable nodes " +
     "are left out silently. Nodes whose values are secret are listed (their existence and labels are not " +
     "secret). A predicate that would read an unreadable node, or compare the value of a node that may be " +
-    "secret, is refused with `policy-denied`.",
+    "secret, is refused with `policy-denied`. " +
+    "Each path names its node exactly and is accepted back by every method: a label's bytes beyond ASCII are " +
+    "written `%HH` (`/files/etc/php.ini/caf%E9` for a Latin-1 section `[café]`). A readable node whose label no " +
+    "client path can spell (one holding a control character, or `.` or `..`) is left out and counted in `unaddressable`.",
   params: Type.Object({ path: AugeasPath }, { additionalProperties: false }),
-  result: Type.Object({ paths: Type.Array(Type.String()) }),
+  result: Type.Object({
+    paths: Type.Array(Type.String()),
+    unaddressable: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          "Present when readable nodes matched that no client path can name (a label holding a control character, or `.` or `..`): how many were left out of `paths`.",
+      }),
+    ),
+  }),
   capability: "augeas.read",
 });
 
@@ -175,8 +248,9 @@ export const augeasSet = defineMethod({
   summary: "Set the value of one node, creating it (and missing parents) if needed.",
   description:
     "PATH must match at most one node. When it matches none, the missing nodes are created; each must be " +
-    "writable, and a missing step cannot be a wildcard or carry a predicate. The change is pending until " +
-    "`augeas.save`.",
+    "writable, and a missing step cannot be a wildcard or carry a predicate. VALUE may be a string or " +
+    "`{ base64 }` (exact bytes, e.g. a Latin-1 value read with `augeas.get`); a NUL in it is `invalid-params`. " +
+    "The change is pending until `augeas.save`.",
   params: Type.Object({ path: AugeasPath, value: AugeasValue }, { additionalProperties: false }),
   result: Empty,
   capability: "augeas.write",

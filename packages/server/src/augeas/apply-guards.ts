@@ -9,9 +9,11 @@
  * so it is refused on a node whose value the client may not see: otherwise
  * each try would test one guess of a hidden value.
  */
-import type { AugeasGuard } from "@machina/protocol";
+import { valueFromBytes, type AugeasGuard } from "@machina/protocol";
 import { Fault, PolicyDeniedFault } from "../faults.js";
 import type { AugeasTree, PolicyEngine } from "./authorise.js";
+import { augeasValueArg } from "./augeas-value.js";
+import { augeasArg, BYTES } from "./tree-text.js";
 
 /** The path a guard reads (for the audit line and error targets). */
 export function guardPath(guard: AugeasGuard): string {
@@ -38,9 +40,12 @@ export function guardFailure(engine: PolicyEngine, tree: AugeasTree, guard: Auge
     if (!engine.isValueVisible(node)) {
       throw new PolicyDeniedFault(node, "a guard cannot compare a value the policy does not let you see", engine.fileFor(node)?.path);
     }
-    const value = tree.get(node) ?? null;
-    if ((value === guard.value) === (guard.is === "==")) return undefined;
-    return `${guard.get} ${has(value)}, and the guard wants ${guard.is === "==" ? "" : "anything but "}${guard.value === null ? "no value" : JSON.stringify(guard.value)}`;
+    // Compared as bytes, so a value that is not UTF-8 compares exactly (and equal to its `{ base64 }` form).
+    const value = tree.get(augeasArg(node), BYTES) ?? null;
+    const wanted = augeasValueArg(guard.value, "/value");
+    const equal = value === null || wanted === null ? value === wanted : value.equals(typeof wanted === "string" ? Buffer.from(wanted, "utf8") : wanted);
+    if (equal === (guard.is === "==")) return undefined;
+    return `${guard.get} ${has(value === null ? null : valueFromBytes(value))}, and the guard wants ${guard.is === "==" ? "" : "anything but "}${guard.value === null ? "no value" : JSON.stringify(guard.value)}`;
   }
   if ("match" in guard) {
     const count = engine.resolveReadable(tree, guard.match).nodes.length;
@@ -75,6 +80,6 @@ function nodesCount(count: number): string {
   return count === 1 ? "1 node" : `${count} nodes`;
 }
 
-function has(value: string | null): string {
+function has(value: ReturnType<typeof valueFromBytes> | null): string {
   return value === null ? "has no value" : `is ${JSON.stringify(value)}`;
 }

@@ -22,14 +22,22 @@ const CANONICAL_PLAIN_CHAR = /^[A-Za-z0-9_\-.#@+~]$/;
 /** Longest label a client may name; Augeas has no limit, we want one. */
 export const MAX_LABEL_LENGTH = 1024;
 
-/** Why a decoded label is unacceptable in a client path or pattern, or undefined when it is fine. */
-export function labelProblem(label: string): string | undefined {
+/**
+ * Why a decoded label is unacceptable in a client path or pattern, or
+ * undefined when it is fine. `beyondAscii`: the label came from a client
+ * path, whose `%HH` bytes (tree text, tree-text.ts) it may hold; labels given
+ * as plain strings (patterns, insert and rename) stay printable ASCII.
+ */
+export function labelProblem(label: string, beyondAscii = false): string | undefined {
   if (label.length === 0) return "empty label";
   if (label.length > MAX_LABEL_LENGTH) return `label longer than ${MAX_LABEL_LENGTH} characters`;
   if (/^\.+$/.test(label)) return "a label of only dots is not a label (no '.' or '..' steps)";
-  // Escaped or not, printable ASCII only: control characters and non-ASCII bytes
-  // would have to survive pathx's byte-wise isspace() and our re-serialisation.
-  if (!/^[\x20-\x7e]+$/.test(label)) return "label holds a control or non-ASCII character";
+  // Escaped or not, no control characters: pathx strips trailing white space
+  // byte by byte (isspace), escaped or not. Bytes beyond ASCII are always
+  // escaped in the canonical form, so pathx never reads them as syntax.
+  if (beyondAscii ? /[\x00-\x1f\x7f]/.test(label) : !/^[\x20-\x7e]+$/.test(label)) {
+    return beyondAscii ? "label holds a control character" : "label holds a control or non-ASCII character";
+  }
   // pathx reads `name::` at the start of a step as an axis; refusing `::` in labels
   // keeps the canonical form unambiguous without relying on escaping ':'.
   if (label.includes("::")) return "'::' (an axis) is not allowed";
@@ -44,10 +52,12 @@ export function labelProblem(label: string): string | undefined {
  */
 export function escapeLabel(label: string, leadingDigitEscaped = false): string {
   let out = "";
-  for (let i = 0; i < label.length; i++) {
-    const ch = label[i]!;
-    const plain = CANONICAL_PLAIN_CHAR.test(ch) && !(i === 0 && leadingDigitEscaped && /[0-9]/.test(ch));
+  let first = true;
+  // By code point: a backslash between the halves of a surrogate pair would leave two lone surrogates.
+  for (const ch of label) {
+    const plain = CANONICAL_PLAIN_CHAR.test(ch) && !(first && leadingDigitEscaped && /[0-9]/.test(ch));
     out += plain ? ch : `\\${ch}`;
+    first = false;
   }
   return out;
 }

@@ -12,6 +12,10 @@ import { Fault, InvalidParamsFault, NotFoundFault, PolicyDeniedFault } from "../
 import { augeasFault } from "./augeas-fault.js";
 import type { PolicyEngine } from "./authorise.js";
 import type { AugeasLocalRuntime } from "./local-runtime.js";
+import { augeasArg, BYTES } from "./tree-text.js";
+import { augeasValueArg } from "./augeas-value.js";
+import { clientNodePath, clientPathText } from "./client-path.js";
+import { valueFromBytes } from "@machina/protocol";
 import type { AugeasWorkspace, Expectations } from "./workspace.js";
 import { checkApplyChanges, editCost, type EditCost } from "./edit-budget.js";
 import type { FileRule } from "./augeas-section.js";
@@ -50,8 +54,12 @@ interface Edit {
 /** The ops that change values only, never which nodes exist or where (any other op counts as reshaping). */
 const VALUE_ONLY_OPS: ReadonlySet<string> = new Set(["set", "clear", "setm"]);
 
-/** Authorises one change against the current tree (throws PolicyDeniedFault) and answers how to perform it. */
-function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasEdit): Edit {
+/**
+ * Authorises one change against the current tree (throws PolicyDeniedFault) and answers how to perform it.
+ * The engine's paths are tree text (tree-text.ts): libaugeas gets them through augeasArg, so a label
+ * that is not UTF-8 is addressed by its exact bytes. `at` is the change's JSON pointer in the params.
+ */
+function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasEdit, at = ""): Edit {
   const filesOf = (nodes: readonly string[]) => [...new Set(nodes.map((t) => engine.fileFor(t)?.path).filter((f): f is string => f !== undefined))];
   const edit = (run: (t: Augeas) => number, targets: string[]): Edit => ({
     run,
@@ -62,37 +70,39 @@ function authoriseChange(engine: PolicyEngine, aug: Augeas, change: AugeasEdit):
   });
   switch (change.op) {
     case "set": {
+      const value = augeasValueArg(change.value, `${at}/value`);
       const a = engine.authoriseSet(aug, change.path);
-      return edit((t) => (t.set(a.canonical, change.value), 1), a.targets);
+      return edit((t) => (t.set(augeasArg(a.canonical), value), 1), a.targets);
     }
     case "clear": {
       const a = engine.authoriseClear(aug, change.path);
-      return edit((t) => (t.set(a.canonical, null), 1), a.targets);
+      return edit((t) => (t.set(augeasArg(a.canonical), null), 1), a.targets);
     }
     case "touch": {
       // Authorised as the set that creates the node; run, it creates only what is missing.
       const a = engine.authoriseSet(aug, change.path);
-      return edit((t) => (t.match(a.canonical).length > 0 ? 0 : (t.set(a.canonical, null), 1)), a.targets);
+      return edit((t) => (t.match(augeasArg(a.canonical)).length > 0 ? 0 : (t.set(augeasArg(a.canonical), null), 1)), a.targets);
     }
     case "setm": {
+      const value = augeasValueArg(change.value, `${at}/value`);
       const a = engine.authoriseSetm(aug, change.base, change.sub);
-      return edit((t) => t.setm(a.base, a.sub, change.value), a.targets);
+      return edit((t) => t.setm(augeasArg(a.base), a.sub === null ? null : augeasArg(a.sub), value), a.targets);
     }
     case "insert": {
       const a = engine.authoriseInsert(aug, change.path, change.label);
-      return edit((t) => (t.insert(a.canonical, change.label, change.before ?? false), 1), a.targets);
+      return edit((t) => (t.insert(augeasArg(a.canonical), change.label, change.before ?? false), 1), a.targets);
     }
     case "move": {
       const a = engine.authoriseMove(aug, change.source, change.destination);
-      return edit((t) => (t.mv(a.src, a.dst), 1), a.targets);
+      return edit((t) => (t.mv(augeasArg(a.src), augeasArg(a.dst)), 1), a.targets);
     }
     case "rename": {
       const a = engine.authoriseRename(aug, change.path, change.label);
-      return edit((t) => t.rename(a.canonical, change.label), a.targets);
+      return edit((t) => t.rename(augeasArg(a.canonical), change.label), a.targets);
     }
     case "remove": {
       const a = engine.authoriseRemove(aug, change.path);
-      return edit((t) => t.rm(a.canonical), a.targets);
+      return edit((t) => t.rm(augeasArg(a.canonical)), a.targets);
     }
   }
 }
@@ -138,7 +148,7 @@ function editMethod<M extends EditMethod>(method: M, toChange: (params: ParamsOf
     targets: (params: ParamsOf<M>) => changeTargets(toChange(params)),
     authorise: (params: ParamsOf<M>, rt: AugeasLocalRuntime): Decision<Edit> => {
       const edit = authoriseChange(rt.engine, rt.workspace.aug, toChange(params));
-      return allow(edit, edit.targets);
+      return allow(edit, edit.targets.map(clientPathText));
     },
   };
 }
@@ -163,7 +173,7 @@ export const AUGEAS_METHODS = [
     targets: ({ path }) => [path],
     authorise: ({ path }, rt) => {
       const r = rt.engine.resolveForGet(rt.workspace.aug, path);
-      return allow({ path, nodes: r.nodes }, r.nodes);
+      return allow({ path, nodes: r.nodes }, r.nodes.map(clientPathText));
     },
     run: ({ value: { path, nodes } }, rt) => {
       if (nodes.length === 0) throw new NotFoundFault(`no node matches ${path}`, path);
@@ -174,7 +184,8 @@ export const AUGEAS_METHODS = [
         });
       }
       try {
-        return { value: rt.workspace.aug.get(nodes[0]!) ?? null };
+        // The value's exact bytes: a string when they are UTF-8, { base64 } otherwise.
+        return { value: valueFromBytes(rt.workspace.aug.get(augeasArg(nodes[0]!), BYTES) ?? null) };
       } catch (e) {
         throw augeasFault(e);
       }
@@ -183,8 +194,18 @@ export const AUGEAS_METHODS = [
   local({
     method: "augeas.match",
     targets: ({ path }) => [path],
-    authorise: ({ path }, rt) => allow(rt.engine.resolveReadable(rt.workspace.aug, path).nodes),
-    run: ({ value: paths }) => ({ paths }),
+    authorise: ({ path }, rt) => allow(rt.engine.resolveReadable(rt.workspace.aug, path)),
+    // Paths in the client's spelling (labels beyond ASCII as %HH), each accepted back; a node no client path can spell is counted, not shown.
+    run: ({ value: r }) => {
+      const paths: string[] = [];
+      let unaddressable = r.unaddressable ?? 0;
+      for (const node of r.nodes) {
+        const shown = clientNodePath(node);
+        if (shown === undefined) unaddressable++;
+        else paths.push(shown);
+      }
+      return unaddressable > 0 ? { paths, unaddressable } : { paths };
+    },
   }),
   local({
     ...editMethod("augeas.set", ({ path, value }) => ({ op: "set", path, value })),
@@ -265,8 +286,8 @@ export const AUGEAS_METHODS = [
               if (ws.mark() !== mark) ws.rollback(mark);
               return grant([], { change: index, reason });
             }
-            const edit = authoriseChange(rt.engine, ws.aug, change);
-            targets.push(...edit.targets);
+            const edit = authoriseChange(rt.engine, ws.aug, change, `/changes/${index}`);
+            targets.push(...edit.targets.map(clientPathText));
             perform(ws, edit);
           } catch (e) {
             throw e instanceof Fault ? e.forChange(index) : e;

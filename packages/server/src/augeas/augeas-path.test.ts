@@ -152,3 +152,31 @@ describe("relative paths (setm sub)", () => {
     }
   });
 });
+
+describe("client path grammar: %HH bytes of labels beyond ASCII", () => {
+  it("decodes %HH as the label's bytes (tree text), in steps, predicates and relative paths", () => {
+    const label = (p: string) => {
+      const steps = parseAugeasPath(p).steps;
+      return (steps[steps.length - 1]!.test as { label: string }).label;
+    };
+    assert.equal(label("/files/etc/php.ini/caf%E9"), "caf\udce9", "a Latin-1 byte");
+    assert.equal(label("/files/etc/php.ini/caf%e9"), "caf\udce9", "either case");
+    assert.equal(label("/files/etc/php.ini/caf%C3%A9"), "café", "UTF-8 bytes decode as text");
+    assert.equal(label("/files/etc/php.ini/%C3%A9%E9\\%"), "é\udce9%");
+    assert.equal(parseAugeasPath("/files/etc/php.ini/caf%E9/key").canonical, "/files/etc/php.ini/caf\\\udce9/key");
+    const pred = parseAugeasPath('/files/etc/php.ini/*[caf%E9 = "x"]').steps[3]!.predicates[0]!;
+    assert.deepEqual(pred, { kind: "compare", rel: [{ kind: "label", label: "caf\udce9" }], op: "=", literal: "x" });
+    assert.equal(parseRelativeAugeasPath("sec%FC/key").steps[0]!.test.kind, "label");
+    assert.deepEqual(parseRelativeAugeasPath("sec%FC/key").steps[0]!.test, { kind: "label", label: "sec\udcfc" });
+  });
+
+  it("refuses % without two hex digits, %HH below 0x80 (NUL included) and raw non-ASCII", () => {
+    rejected("/files/etc/php.ini/50%", "%", /two hex digits/);
+    rejected("/files/etc/php.ini/a%4", "%4", /two hex digits/);
+    rejected("/files/etc/php.ini/a%zz", "%zz", /two hex digits/);
+    rejected("/files/etc/php.ini/a%41", "%41", /0x80 to 0xFF/);
+    rejected("/files/etc/php.ini/a%00", "%00", /0x80 to 0xFF/);
+    rejected("/files/etc/php.ini/a%2F", "%2F", /0x80 to 0xFF/);
+    rejected("/files/etc/php.ini/café", "é", /%HH/);
+  });
+});

@@ -5,7 +5,12 @@
  *   step      := ("*" | label) predicate*
  *   predicate := "[" N "]" | "[last()]" | "[" rel ("=" | "!=") literal "]"
  *   rel       := ("*" | label) ("/" ("*" | label))*
- *   label     := (plain character | "\" printable ASCII)+
+ *   label     := (plain character | "\" printable ASCII | "%" HEX HEX)+
+ *
+ * Paths are ASCII. `%HH` is one byte from 0x80 to 0xFF of a label (a literal
+ * `%` is `\%`): the label's bytes are decoded as tree text (tree-text.ts), so
+ * `caf%E9` is the Latin-1 label libaugeas holds as `caf` 0xE9, and `caf%C3%A9`
+ * the UTF-8 `café` — the spelling `augeas.match` answers (client-path.ts).
  *
  * Anything else is refused with the offending part named. The daemon never
  * hands the client's string to libaugeas: it passes `canonical`, re-serialised
@@ -13,6 +18,7 @@
  */
 import { PathRejectedError } from "../policy/policy-errors.js";
 import { escapeLabel, labelProblem, PLAIN_LABEL_CHAR } from "./augeas-label.js";
+import { treeText } from "./tree-text.js";
 import type { PatternSegment } from "./node-pattern.js";
 
 export const MAX_PATH_LENGTH = 4096;
@@ -133,7 +139,7 @@ class PathParser {
     const control = /[\x00-\x1f\x7f]/.exec(t);
     if (control) this.reject(JSON.stringify(control[0]).slice(1, -1), "control characters are not allowed", control.index);
     const nonAscii = /[^\x00-\x7f]/.exec(t);
-    if (nonAscii) this.reject(nonAscii[0], "only ASCII is allowed (escape nothing else; non-ASCII labels are not addressable)", nonAscii.index);
+    if (nonAscii) this.reject(nonAscii[0], "only ASCII is allowed (write a label's other bytes as %HH, e.g. caf%C3%A9 for café)", nonAscii.index);
   }
 
   /** Parses `/`-separated steps starting at `start`, up to the end of the text. */
@@ -179,21 +185,26 @@ class PathParser {
       const name = /^[A-Za-z][A-Za-z0-9_-]*/.exec(t.slice(start))![0];
       this.reject(`${name}(`, `function ${name}() is not allowed here`);
     }
-    let label = "";
+    // The label's bytes: ASCII characters as they are, `%HH` as one byte.
+    const bytes: number[] = [];
     while (this.i < t.length) {
       const c = t[this.i]!;
       if (c === "\\") {
         const next = t[this.i + 1];
         if (next === undefined) this.reject("\\", "dangling '\\' at the end");
-        label += next;
+        bytes.push(next.charCodeAt(0));
         this.i += 2;
+        continue;
+      }
+      if (c === "%") {
+        bytes.push(this.parsePercentByte());
         continue;
       }
       if (c === ":" && t[this.i + 1] === ":") {
         this.reject(t.slice(start, this.i + 2), "axes ('::') are not allowed");
       }
       if (PLAIN_LABEL_CHAR.test(c)) {
-        label += c;
+        bytes.push(c.charCodeAt(0));
         this.i++;
         continue;
       }
@@ -201,11 +212,23 @@ class PathParser {
     }
     if (this.i === start) this.unexpected();
     const raw = t.slice(start, this.i);
+    const label = treeText(Buffer.from(bytes));
     if (label === "..") this.reject(raw, "'..' (parent) steps are not allowed", start);
     if (raw === ".") this.reject(raw, "'.' (self) steps are not allowed", start);
-    const problem = labelProblem(label);
+    const problem = labelProblem(label, true);
     if (problem) this.reject(raw, problem, start);
     return { kind: "label", label };
+  }
+
+  /** `%HH` at the cursor: one byte of a label, 0x80 to 0xFF (ASCII is written as itself, or escaped with '\\'). */
+  private parsePercentByte(): number {
+    const t = this.text;
+    const hex = /^%([0-9A-Fa-f]{2})/.exec(t.slice(this.i));
+    if (!hex) this.reject(t.slice(this.i, this.i + 3), "'%' must be followed by two hex digits (a byte of the label); a literal '%' is '\\%'");
+    const byte = parseInt(hex[1]!, 16);
+    if (byte < 0x80) this.reject(hex[0], "%HH is for bytes 0x80 to 0xFF; write an ASCII character as itself (or escaped with '\\')");
+    this.i += 3;
+    return byte;
   }
 
   private parsePredicate(): Predicate {
@@ -217,7 +240,7 @@ class PathParser {
     let pred: Predicate;
     const number = /^[0-9]+/.exec(rest);
     // `[1/ipaddr = "x"]`: a label that starts with digits, not a position.
-    const labelAfterDigits = number !== null && /^[/\\A-Za-z_\-.#@+~,:]/.test(rest.slice(number[0].length));
+    const labelAfterDigits = number !== null && /^[/\\A-Za-z_\-.#@+~,:%]/.test(rest.slice(number[0].length));
     if (number && !labelAfterDigits) {
       const digits = number[0];
       if (!/^[1-9][0-9]*$/.test(digits) || Number(digits) > MAX_POSITION) {

@@ -39,6 +39,8 @@ import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { BoundedCache, deepFreeze } from "./bounded-cache.js";
 import { checkPathLimits, type PathLimits } from "./path-cost.js";
 import { isSecretBelow, isWholeFileSecret, SECRET_MEANING } from "./secret-rules.js";
+import { augeasArg, BYTES, treeText } from "./tree-text.js";
+import type { Augeas } from "augeas-node-bindings";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../limits.js";
 
 /**
@@ -50,17 +52,25 @@ import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../limits.js";
  */
 const CACHE_ENTRIES = 1024;
 
-/** The part of the libaugeas binding the policy engine needs. */
-export interface AugeasTree {
-  match(path: string): string[];
-  get(path: string): string | null | undefined;
+/**
+ * The part of the libaugeas binding the policy engine needs: byte-exact, so
+ * a label that is not UTF-8 is seen as exactly its bytes (tree-text.ts). The
+ * engine's paths are tree text; it hands libaugeas their bytes.
+ */
+export type AugeasTree = Pick<Augeas, "match" | "get">;
+
+/** Node paths (tree text) `path` (tree text) matches. */
+function matchTree(tree: AugeasTree, path: string): string[] {
+  return tree.match(augeasArg(path), BYTES).map(treeText);
 }
 
 export interface ReadResolution {
-  /** What to pass to libaugeas. */
+  /** What to pass to libaugeas (tree text: see augeasArg). */
   canonical: string;
-  /** Readable resolved nodes, as canonical node paths. */
+  /** Readable resolved nodes, as canonical node paths (tree text). */
   nodes: string[];
+  /** Readable nodes left out of `nodes` because no path can address them (a label `.` or `..`); absent when none. */
+  unaddressable?: number;
 }
 
 export interface WriteAuthorisation {
@@ -224,7 +234,7 @@ export class PolicyEngine {
   }
 
   private resolve(tree: AugeasTree, path: string): NodeRef[] {
-    return tree.match(path).map((r) => this.refOrDeny(r));
+    return matchTree(tree, path).map((r) => this.refOrDeny(r));
   }
 
   private descendants(tree: AugeasTree, node: NodeRef): NodeRef[] {
@@ -307,17 +317,19 @@ export class PolicyEngine {
   resolveReadable(tree: AugeasTree, path: string | AugeasPath): ReadResolution {
     const p = this.parse(path);
     this.checkPredicates(tree, p.steps);
-    return { canonical: p.canonical, nodes: this.readableMatches(tree, p.canonical) };
+    return { canonical: p.canonical, ...this.readableMatches(tree, p.canonical) };
   }
 
-  /** The readable nodes `canonical` matches; unreadable ones are invisible (never refused, never named). */
-  private readableMatches(tree: AugeasTree, canonical: string): string[] {
+  /** The readable nodes `canonical` matches; unreadable ones are invisible (never refused, never named, never counted). */
+  private readableMatches(tree: AugeasTree, canonical: string): { nodes: string[]; unaddressable?: number } {
     const nodes: string[] = [];
-    for (const raw of tree.match(canonical)) {
+    let unaddressable = 0;
+    for (const raw of matchTree(tree, canonical)) {
       const ref = this.ref(raw);
       if (ref && this.allowed(ref.labels, "read")) nodes.push(ref.path);
+      else if (!ref && this.allowed(nodePathLabels(raw), "read")) unaddressable++;
     }
-    return nodes;
+    return unaddressable > 0 ? { nodes, unaddressable } : { nodes };
   }
 
   /**
@@ -335,14 +347,14 @@ export class PolicyEngine {
     this.checkPredicates(tree, p.steps);
     // Unreadable nodes are invisible, as to match: left out rather than refused,
     // so an answer never depends on whether one exists (or names its label).
-    const nodes = this.readableMatches(tree, p.canonical);
+    const matched = this.readableMatches(tree, p.canonical);
     // Every reader of values (get, a guard) comes here: a secret node is
     // refused, never handed out. Its existence is not secret (match lists it).
-    for (const node of nodes) {
+    for (const node of matched.nodes) {
       const labels = nodePathLabels(node);
       if (this.isSecret(labels)) this.denySecret(node, labels, "cannot read");
     }
-    return { canonical: p.canonical, nodes };
+    return { canonical: p.canonical, ...matched };
   }
 
   /**
@@ -588,7 +600,7 @@ export class PolicyEngine {
   checkModified(tree: AugeasTree): ModifiedCheck {
     const files = new Set<string>();
     const nodes: string[] = [];
-    for (const raw of tree.match("//*[modified()]")) {
+    for (const raw of matchTree(tree, "//*[modified()]")) {
       const labels = nodePathLabels(raw);
       if (labels[0] === "augeas") continue;
       const rule = this.fileFor(labels);
@@ -606,9 +618,10 @@ export class PolicyEngine {
       files.add(rule.path);
       nodes.push(raw);
     }
-    for (const pathNode of tree.match("/augeas/files//path")) {
-      const fileNode = tree.get(pathNode);
-      if (typeof fileNode === "string" && fileNode.startsWith("/files/") && tree.match(canonicalNodePath(fileNode) ?? fileNode).length === 0) {
+    for (const pathNode of matchTree(tree, "/augeas/files//path")) {
+      const value = tree.get(augeasArg(pathNode), BYTES);
+      const fileNode = value ? treeText(value) : undefined;
+      if (fileNode !== undefined && fileNode.startsWith("/files/") && matchTree(tree, canonicalNodePath(fileNode) ?? fileNode).length === 0) {
         throw new PolicyDeniedFault(fileNode, "the node of this file was removed: saving would delete the file");
       }
     }

@@ -19,6 +19,7 @@
 import type { AugeasEdit } from "@machina/protocol";
 import { LimitExceededFault } from "../faults.js";
 import type { SessionLimits } from "../limits.js";
+import { valueByteLength } from "./augeas-value.js";
 
 /** The limits this file enforces. */
 export type EditLimits = Pick<SessionLimits, "maxPendingEdits" | "maxPendingBytes" | "maxFileNodes" | "maxFileBytes" | "maxApplyChanges">;
@@ -63,7 +64,7 @@ export function editCost(change: AugeasEdit, targets: readonly string[], fileOf:
   let named = 0;
   for (const t of targets) named += utf8(t);
   const paths = op === "move" ? utf8(change.source) + utf8(change.destination) : op === "setm" ? utf8(change.base) + utf8(change.sub) : utf8(change.path);
-  const value = op === "set" || op === "setm" ? utf8(change.value) : 0;
+  const value = op === "set" || op === "setm" ? valueByteLength(change.value) : 0;
   const label = op === "insert" || op === "rename" ? utf8(change.label) : 0;
   // A setm's value is stored once per node it sets; an insert's or rename's label once per node.
   const copies = op === "setm" || op === "insert" || op === "rename" ? targets.length : 1;

@@ -79,13 +79,3 @@ export function changedSince(root: string, file: string, before: FileSnapshot): 
   if (now.sha256 !== before.sha256) return "its content differs";
   return undefined;
 }
-
-/** The file's text on disk, or "" when it does not exist. */
-export function readText(root: string, file: string): string {
-  try {
-    return fs.readFileSync(path.join(root, file), "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
-    throw e;
-  }
-}

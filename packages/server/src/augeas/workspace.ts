@@ -16,7 +16,7 @@ import type { Logger } from "../logger.js";
 import type { AugeasSection, FileRule } from "./augeas-section.js";
 import { ConflictFault, Fault, PolicyDeniedFault } from "../faults.js";
 import { checkContainment } from "./containment.js";
-import { changedSince, fingerprint, readBytes, readText, sameBytes, sameFingerprint, snapshotOf, type FileSnapshot, type Fingerprint } from "./snapshots.js";
+import { changedSince, fingerprint, readBytes, sameBytes, sameFingerprint, snapshotOf, type FileSnapshot, type Fingerprint } from "./snapshots.js";
 import { nodeChangeDiff, unifiedDiff } from "./unified-diff.js";
 import { mayShowFileText } from "./secret-rules.js";
 import { augeasFault } from "./augeas-fault.js";
@@ -29,6 +29,9 @@ import { giveAttributes } from "./file-attributes.js";
 import { runSaveValidators, type NewVersion } from "./save-validators.js";
 import type { RecordedSave, SaveHistory } from "./save-history.js";
 import { fileTag, identityOf, newTagKey, readFileVersion } from "./file-tag.js";
+import { valueFromBytes } from "@machina/protocol";
+import { augeasArg, BYTES, treeText } from "./tree-text.js";
+import { clientPathText } from "./client-path.js";
 
 /** The variable node counts are taken with (aug_defvar counts without building paths); client paths cannot name variables. */
 const COUNT_VARIABLE = "machina_count";
@@ -198,7 +201,7 @@ export class AugeasWorkspace {
   /** Nodes `path` selects, without building their paths (which costs O(siblings) each). */
   private count(path: string): number {
     try {
-      return this.aug.defvar(COUNT_VARIABLE, path);
+      return this.aug.defvar(COUNT_VARIABLE, augeasArg(path));
     } finally {
       this.aug.defvar(COUNT_VARIABLE, null);
     }
@@ -268,20 +271,20 @@ export class AugeasWorkspace {
    * protocol's FileDiff). A file where an edit named a node whose value the
    * client may not see is listed even when its text is unchanged: whether it
    * is listed must not tell whether the value set equals the one on disk.
-   * Writes nothing.
+   * Writes nothing. Texts are compared as bytes (a file need not be UTF-8).
    */
   preview(files: readonly string[], view: NodeVisibility): FileDiff[] {
     const out: FileDiff[] = [];
     for (const file of files) {
       const wf = this.files.get(file);
       if (!wf) continue;
-      const after = this.previewText(file);
+      const after = this.previewBytes(file);
       // The diff and its tag come from one read, so the tag names the version the diff was made from.
       const version = readFileVersion(this.root, file, this.tagKey);
-      const before = version.bytes?.toString("utf8") ?? "";
+      const before = version.bytes ?? Buffer.alloc(0);
       const touches = hiddenTouches(this.journal, wf.rule, (node) => view.isValueVisible(node));
-      // A file with an edit of a hidden value is listed even when its text stays: a save writes it anyway.
-      if (after === before && !touches.any) continue;
+      // A file with an edit of a hidden value is listed even when its bytes stay: a save writes it anyway.
+      if (after.equals(before) && !touches.any) continue;
       if (mayShowFileText(wf.rule)) out.push({ file, scope: "text", diff: unifiedDiff(file, before, after), tag: version.tag });
       else {
         const nodes = this.readableNodeChanges(wf, before, view, touches);
@@ -365,7 +368,7 @@ export class AugeasWorkspace {
       // written, so a failing put is reported naming its file. With one,
       // libaugeas' own save is that check and costs no second put (the put is
       // most of a save's time), and leaves a file whose text is unchanged alone.
-      if (candidates.length === 1 || hidden.has(file) || this.previewText(file) !== readText(this.root, file)) toWrite.push(file);
+      if (candidates.length === 1 || hidden.has(file) || !this.previewBytes(file).equals(this.diskBytes(file))) toWrite.push(file);
     }
     if (toWrite.length === 0) {
       this.journal = [];
@@ -588,7 +591,7 @@ export class AugeasWorkspace {
    * exactly when a pending edit named it — never by comparing its values, so
    * the list cannot tell whether a value set equals the one on disk.
    */
-  private readableNodeChanges(wf: WorkspaceFile, before: string, view: NodeVisibility, touches: HiddenTouches): NodeChange[] {
+  private readableNodeChanges(wf: WorkspaceFile, before: Buffer, view: NodeVisibility, touches: HiddenTouches): NodeChange[] {
     const aug = this.aug;
     const scratch = "/augeas/machina-preview";
     let old: Map<string, NodeValue>;
@@ -609,32 +612,39 @@ export class AugeasWorkspace {
       const change = b === undefined ? "added" : a === undefined ? "removed" : "changed";
       if (b === HIDDEN_VALUE || a === HIDDEN_VALUE) {
         if (change === "changed" && !isTouched(touches, node)) continue;
-        changes.push({ node, before: null, after: null, change, hidden: true });
+        changes.push({ node: clientPathText(node), before: null, after: null, change, hidden: true });
         continue;
       }
-      if (b === a) continue;
-      changes.push({ node, before: b ?? null, after: a ?? null, change });
+      // Values compare as bytes: two Latin-1 values that differ must not look equal as U+FFFD.
+      if (b === a || (b && a && b.equals(a))) continue;
+      changes.push({ node: clientPathText(node), before: valueFromBytes(b ?? null), after: valueFromBytes(a ?? null), change });
     }
     return changes.sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : 0));
   }
 
-  /** Readable node (as a path below `fileNode`) → value (HIDDEN_VALUE where the client may not see it, which is then not even read), for every node below `base`. */
+  /** Readable node (as a path below `fileNode`, tree text) → value's bytes (HIDDEN_VALUE where the client may not see it, which is then not even read), for every node below `base`. */
   private readableValues(base: string, fileNode: string, view: NodeVisibility): Map<string, NodeValue> {
     const values = new Map<string, NodeValue>();
-    for (const raw of this.aug.match(`${base}//*`)) {
-      const node = fileNode + raw.slice(base.length);
-      if (view.isValueVisible(node)) values.set(node, this.aug.get(raw) ?? null);
+    for (const raw of this.aug.match(augeasArg(`${base}//*`), BYTES)) {
+      const node = fileNode + treeText(raw).slice(base.length);
+      if (view.isValueVisible(node)) values.set(node, this.aug.get(raw, BYTES) ?? null);
       else if (view.isReadable(node)) values.set(node, HIDDEN_VALUE);
     }
     return values;
   }
 
-  private previewText(file: string): string {
+  /** The bytes a save would write for `file` (libaugeas' own, exactly). */
+  private previewBytes(file: string): Buffer {
     try {
-      return this.aug.preview(`/files${file}`) ?? "";
+      return this.aug.preview(`/files${file}`, BYTES) ?? Buffer.alloc(0);
     } catch (e) {
       throw augeasFault(e, file, this.logger);
     }
+  }
+
+  /** The file's bytes on disk (none when it does not exist). */
+  private diskBytes(file: string): Buffer {
+    return readBytes(this.root, file) ?? Buffer.alloc(0);
   }
 
   private reloadTree(): void {
@@ -702,5 +712,5 @@ function realRoot(root: string): string {
 
 /** Stands for a value the client may not see, in place of the value (which is never read). */
 const HIDDEN_VALUE = Symbol("hidden value");
-type NodeValue = string | null | typeof HIDDEN_VALUE;
+type NodeValue = Buffer | null | typeof HIDDEN_VALUE;
 

@@ -10,6 +10,7 @@ import type { Logger } from "../../logger.js";
 import { localEntry } from "../augeas-methods.js";
 import type { AugeasLocalRuntime } from "../local-runtime.js";
 import type { CallOutcome, HostCallIdentity, HostFault } from "./host-protocol.js";
+import { clientMessageText } from "../client-path.js";
 
 /**
  * Runs one call. Most calls finish synchronously (their outcome is returned
@@ -38,7 +39,8 @@ function authoriseAndRun(rt: AugeasLocalRuntime, entry: NonNullable<ReturnType<t
     return { granted: false, fault: toHostFault(e, method, logger) };
   }
   if (!decision.allowed) {
-    const { target, reason, file } = decision;
+    const [target, reason] = [clientMessageText(decision.target), clientMessageText(decision.reason)];
+    const { file } = decision;
     return { granted: false, refusal: file === undefined ? { target, reason } : { target, reason, file } };
   }
   // The only grant made in this process, from the Allow just above.
@@ -55,9 +57,17 @@ function authoriseAndRun(rt: AugeasLocalRuntime, entry: NonNullable<ReturnType<t
   return { granted: true, targets, result };
 }
 
+/**
+ * A fault as the client may see it. Paths inside the daemon are tree text
+ * (tree-text.ts); what the client reads spells a label's bytes beyond ASCII
+ * as `%HH`, as its own paths do (client-path.ts).
+ */
 function toHostFault(e: unknown, method: string, logger: Logger): HostFault {
   const fault: Fault | undefined = e instanceof Fault ? e : undefined;
-  if (fault && fault.kind !== "internal") return { kind: fault.kind, message: fault.message, fields: { ...fault.fields } };
+  if (fault && fault.kind !== "internal") {
+    const fields = Object.fromEntries(Object.entries(fault.fields).map(([k, v]) => [k, typeof v === "string" ? clientMessageText(v) : v]));
+    return { kind: fault.kind, message: clientMessageText(fault.message), fields };
+  }
   logger.error(`internal error in ${method}`, e);
   return { kind: "internal" };
 }
