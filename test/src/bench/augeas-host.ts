@@ -14,7 +14,7 @@ import { elapsedNs, latencyResult } from "./stats.js";
 
 const quiet = createLogger("error", () => undefined);
 // What the host needs of a caller: a call it cuts short closes the session (never here).
-const caller = { closeAfterThisReply: () => undefined, hungUp: new AbortController().signal } as unknown as Parameters<AugeasHost["call"]>[2];
+const caller = { closeAfterThisReply: () => undefined, hungUp: new AbortController().signal, peer: { pid: process.pid, uid: 0, gid: 0 } } as unknown as Parameters<AugeasHost["call"]>[2];
 
 async function timed(size: BenchSize, op: () => unknown): Promise<ScenarioResult> {
   for (let i = 0; i < size.warmup; i++) await op();
