@@ -541,6 +541,7 @@ export class PolicyEngine {
       for (const node of subtree) {
         const labels = [...renamed, ...node.labels.slice(depth)];
         this.require({ path: nodePathFromLabels(labels), labels }, "write", "cannot rename (the node at its new name)");
+        this.requireStaysHidden(node, labels, "cannot rename");
         targets.push(node.path);
       }
     }
@@ -579,10 +580,22 @@ export class PolicyEngine {
         for (const node of moved.filter((m) => isAtOrBelow(m.labels, source.labels))) {
           const labels = [...place.labels, ...node.labels.slice(source.labels.length)];
           this.require({ path: nodePathFromLabels(labels), labels }, "write", "cannot move (the node at its new place)");
+          this.requireStaysHidden(node, labels, "cannot move");
         }
       }
     }
     return { src: s.canonical, dst: d.canonical, targets: [...new Set(targets)] };
+  }
+
+  /**
+   * A rename or a move must not carry a value the client may not see (a
+   * secret, or an unreadable node's) to a place where it may see it: that
+   * would be a read. Decided from labels alone, never from values.
+   */
+  private requireStaysHidden(from: NodeRef, toLabels: readonly string[], what: string): void {
+    if (this.isValueVisible(from.labels) || !this.isValueVisible(toLabels)) return;
+    if (!this.allowed(from.labels, "read")) this.denyHidden(from.labels, `${what} (its value would become readable at its new place)`);
+    this.denySecret(from.path, from.labels, `${what} (its value would become readable at its new place)`);
   }
 
   private requireLabel(target: string, label: string): void {

@@ -398,6 +398,9 @@ export class AugeasWorkspace {
           written.push(file);
         }
       }
+      // In one order whoever wrote them (libaugeas, or the line above): the
+      // order must not tell which files' bytes changed.
+      written.sort();
     } catch (e) {
       this.abandonSave(toWrite, temps);
       if (e instanceof Fault) throw e;
