@@ -121,7 +121,7 @@ function importedPackages(dir: string, self: string, files: string[]): string[] 
 
 test("each tarball holds what users need and nothing of the tests or the build machine", () => {
   assert.deepEqual(packed.map((p) => p.name).sort(), ["@machina/client", "@machina/peercred", "@machina/protocol", "@machina/server", "augeas-node-bindings"]);
-  for (const { name, files, pkg } of packed) {
+  for (const [i, { name, files, pkg }] of packed.entries()) {
     assert.deepEqual(files.filter((f) => TEST_FILE.test(f)), [], `${name}: no tests, test support, fakes or build state`);
     // The addons compile on install: nothing built on the packing machine ships.
     assert.deepEqual(files.filter((f) => f.startsWith("build/") || f.endsWith(".node")), [], `${name}: no prebuilt addon`);
@@ -140,6 +140,9 @@ test("each tarball holds what users need and nothing of the tests or the build m
       assert.match(pkg.scripts?.install ?? "", /^node build-addon\.mjs\b/, `${name}: its install script builds the addon`);
       assert.ok(files.some((f) => /^src\/native\/.*\.cc$/.test(f)), `${name}: its C++ sources are packed`);
       assert.ok(files.includes("build-addon.mjs"), `${name}: build-addon.mjs is packed`);
+      // Each tarball must install on its own, so each carries a copy: one script, two places, never two versions.
+      const script = (dir: string) => fs.readFileSync(path.join(REPO_ROOT, dir, "build-addon.mjs"), "utf8");
+      assert.equal(script(WORKSPACES[i]!), script("packages/augeas"), `${name}: build-addon.mjs is the same script as packages/augeas'`);
     } else {
       assert.deepEqual(files.filter((f) => /\.(cc|gyp|node)$/.test(f)), [], `${name}: no native code`);
       assert.deepEqual(Object.keys(pkg.scripts ?? {}).filter((s) => /install/.test(s)), [], `${name}: no install scripts`);
