@@ -35,6 +35,11 @@ export class AugeasLocalRuntime {
     return this.live().limits;
   }
 
+  /** Whether a policy's workspace is open (calls fail before usePolicy). */
+  get hasPolicy(): boolean {
+    return this.current !== undefined;
+  }
+
   get workspace(): AugeasWorkspace {
     return this.live().workspace;
   }

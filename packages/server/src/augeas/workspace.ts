@@ -81,6 +81,18 @@ const NEW_TEXT_SUFFIX = ".augnew";
 
 /** How many times a load is tried again when a file changes while it is being loaded. */
 const LOAD_ATTEMPTS = 5;
+/** How close to a load a file's change time must be to make a reset parse it again (see unchangedSinceLoad). */
+const RACY_NS = 100_000_000n;
+
+/** The fingerprints a completed load was taken from, and when (wall clock, ns, as file times are). */
+interface LoadedFiles {
+  at: bigint;
+  files: Map<string, Fingerprint>;
+}
+
+function wallClockNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
 
 /** What the client may see of a node (the policy engine answers). */
 export interface NodeVisibility {
@@ -96,6 +108,8 @@ export class AugeasWorkspace {
   private readonly files = new Map<string, WorkspaceFile>();
   private snapshots = new Map<string, FileSnapshot>();
   private journal: JournalEntry[] = [];
+  /** Set by a completed reset, cleared by anything that may change the tree (see unchangedSinceLoad). */
+  private loadedAs: LoadedFiles | undefined;
   private readonly budget: EditBudget;
   /** Where saves keep previous versions (save-history.ts); none until useHistory. */
   private history: SaveHistory | undefined;
@@ -151,6 +165,8 @@ export class AugeasWorkspace {
   reset(): void {
     this.journal = [];
     this.budget.reset();
+    if (this.loadedAs && this.unchangedSinceLoad(this.loadedAs)) return;
+    this.loadedAs = undefined;
     for (let attempt = 1; ; attempt++) {
       const before = this.fingerprints();
       this.reloadTree();
@@ -169,6 +185,7 @@ export class AugeasWorkspace {
           this.logger.warn(`${file} kept changing on disk while it was being loaded (${attempt} times); saving it is a conflict until the next session`);
         }
         this.snapshots = snapshots;
+        if (unsettled.length === 0) this.loadedAs = { at: wallClockNs(), files: new Map([...this.files.keys()].flatMap((f) => (before.has(f) ? [[f, before.get(f)!]] : []))) };
         return;
       }
       this.logger.debug(`${unsettled.join(", ")} changed on disk while being loaded; loading again`);
@@ -237,6 +254,49 @@ export class AugeasWorkspace {
       this.journal.push(entry);
     }
     this.budget.rolledBack(keep.length);
+  }
+
+  /**
+   * Anything but a read may have changed the tree since it was loaded: the
+   * next reset parses every file again. (The host calls this after each call
+   * that is not a pure read, whatever it did.)
+   */
+  touched(): void {
+    this.loadedAs = undefined;
+  }
+
+  /**
+   * Whether a reset may keep the tree as it is: nothing but reads ran since
+   * the load, nothing is pending, every file still passes containment with no
+   * problem recorded, and each is the same inode with the same change time as
+   * when it was loaded (every write and rename over a file moves its change
+   * time, which no user can set back). A change time within RACY_NS of the
+   * load does not count: file times come from a coarse clock, so a second
+   * write in the same tick as the load could leave it unmoved — then the files
+   * are parsed again, as git re-reads "racily clean" files. This turns the
+   * reset of a session that only read (most panel requests) from a parse of
+   * every file into a stat of each. (A stale tree would not lose anything in
+   * any case: a save compares the bytes on disk with the snapshot first.)
+   */
+  private unchangedSinceLoad(loaded: LoadedFiles): boolean {
+    for (const [file, wf] of this.files) {
+      if (!wf.lens) continue;
+      if (wf.problem || !checkContainment(this.root, file).ok) return false;
+      const was = loaded.files.get(file);
+      if (!was) return false;
+      let st: fs.BigIntStats | undefined;
+      try {
+        st = fs.statSync(path.join(this.root, file), { bigint: true, throwIfNoEntry: false });
+      } catch {
+        return false;
+      }
+      if (!st) {
+        if (was.snapshot.exists) return false;
+        continue;
+      }
+      if (!was.snapshot.exists || st.ino !== was.ino || st.ctimeNs !== was.ctimeNs || st.ctimeNs + RACY_NS >= loaded.at) return false;
+    }
+    return true;
   }
 
   /** Every loadable policy file's fingerprint, taken right before a load (see snapshots.ts). */
@@ -651,6 +711,7 @@ export class AugeasWorkspace {
   }
 
   private reloadTree(): void {
+    this.loadedAs = undefined;
     const aug = this.aug;
     aug.rm("/augeas/load/*");
     for (const [file, wf] of this.files) {

@@ -25,10 +25,23 @@ export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown,
   rt.runningCall(call && { ...call, method });
   const outcome = authoriseAndRun(rt, entry, method, params, logger);
   if (!(outcome instanceof Promise)) {
-    rt.runningCall(undefined);
+    callDone(rt, method);
     return outcome;
   }
-  return outcome.finally(() => rt.runningCall(undefined));
+  return outcome.finally(() => callDone(rt, method));
+}
+
+/**
+ * The methods that only read the tree. After any other call, whatever it did
+ * or failed to do, the next session's reset parses every file again; after
+ * these it may keep the tree of files unchanged on disk (workspace.ts,
+ * unchangedSinceLoad). A method missing here only makes that reset slower.
+ */
+const TREE_READS: ReadonlySet<string> = new Set(["augeas.get", "augeas.match", "augeas.history"]);
+
+function callDone(rt: AugeasLocalRuntime, method: string): void {
+  rt.runningCall(undefined);
+  if (!TREE_READS.has(method) && rt.hasPolicy) rt.workspace.touched();
 }
 
 function authoriseAndRun(rt: AugeasLocalRuntime, entry: NonNullable<ReturnType<typeof localEntry>>, method: string, params: unknown, logger: Logger): CallOutcome | Promise<CallOutcome> {
