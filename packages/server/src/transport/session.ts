@@ -30,6 +30,8 @@ import { DEFAULT_MAX_BATCH, DEFAULT_MAX_IN_FLIGHT, MAX_UNSENT_BYTES } from "../l
 export const MAX_REQUESTS_BEFORE_AUTH = 64;
 /** Longest time answers are held back to leave in one write (see send()). */
 const MAX_CORK_MS = 1;
+/** The reason every session's hungUp signal gives: made once, since abort() without one builds a DOMException (a stack trace) per session. */
+const PEER_GONE = new Error("the client closed the connection");
 
 export interface SessionOptions {
   id: number;
@@ -330,7 +332,7 @@ export class Session implements DispatchCaller {
     this.closed = true;
     clearTimeout(this.authTimer);
     if (wasOpen) this.options.logger.debug(`session ${this.id}: peer closed the connection`);
-    this.peerGone.abort();
+    this.peerGone.abort(PEER_GONE);
     // Pending calls finish first; then the session's edits are dropped.
     void this.queue.then(() => this.options.onClose(this));
   }
