@@ -34,6 +34,8 @@ SED_PATHS = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@NODE@|$(NODE)|g' \
 
 # The bundles (scripts/bundle.mjs): each program is one file, which is what makes it start fast.
 SERVER_MAIN = $(LIBDIR)/node_modules/@machina/server/bundle/machinad.cjs
+# The node options machinad runs with (packages/server/src/node-flags.ts says why; a test keeps the two equal).
+MACHINAD_NODE_FLAGS = --max-semi-space-size=2
 CLIENT_MAIN = $(LIBDIR)/node_modules/@machina/client/bundle/machina.cjs
 
 .PHONY: all build install uninstall check-node
@@ -54,8 +56,8 @@ install: build
 	$(NODE) scripts/install-lib.mjs $(DESTDIR)$(LIBDIR)
 # Small wrappers rather than symlinks: they name node by its absolute path and
 # work from any directory, with any PATH. The daemon's stack traces (in its log)
-# point into the TypeScript sources through the bundle's source map.
-	printf '#!/bin/sh\n# machinad (installed by make install)\nexec "%s" --enable-source-maps "%s" "$$@"\n' '$(NODE)' '$(SERVER_MAIN)' > $(DESTDIR)$(SBINDIR)/machinad
+# point into the TypeScript sources through the bundle's source map (mapped when logged).
+	printf '#!/bin/sh\n# machinad (installed by make install)\nexec "%s" %s "%s" "$$@"\n' '$(NODE)' '$(MACHINAD_NODE_FLAGS)' '$(SERVER_MAIN)' > $(DESTDIR)$(SBINDIR)/machinad
 	printf '#!/bin/sh\n# machina (installed by make install)\nexec "%s" "%s" "$$@"\n' '$(NODE)' '$(CLIENT_MAIN)' > $(DESTDIR)$(BINDIR)/machina
 	chmod 0755 $(DESTDIR)$(SBINDIR)/machinad $(DESTDIR)$(BINDIR)/machina
 	$(SED_PATHS) init/machina > $(DESTDIR)$(INITDIR)/machina

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
+import { MACHINAD_NODE_FLAGS } from "@machina/server/node-flags";
 import { describeRun, REPO_ROOT, runCommand, SYSTEM_PATH } from "./harness/command.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "machina-install-"));
@@ -85,7 +86,9 @@ test("make install DESTDIR=… lays down the documented layout, and nothing of t
   assert.match(initScript, /^DAEMON=\/usr\/local\/sbin\/machinad$/m);
   assert.match(initScript, new RegExp(`^NODE=${process.execPath}$`, "m"));
   assert.match(fs.readFileSync(path.join(stage, "usr/local/lib/systemd/system/machina.socket"), "utf8"), /^SocketGroup=www-data$/m);
-  assert.match(fs.readFileSync(path.join(stage, "usr/local/sbin/machinad"), "utf8"), /^exec ".*" --enable-source-maps "\/usr\/local\/lib\/machina\/node_modules\/@machina\/server\/bundle\/machinad\.cjs" "\$@"$/m);
+  // The wrapper runs node with the options the harness and the bench run machinad with (node-flags.ts).
+  const flags = MACHINAD_NODE_FLAGS.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(" ");
+  assert.match(fs.readFileSync(path.join(stage, "usr/local/sbin/machinad"), "utf8"), new RegExp(`^exec ".*" ${flags} "/usr/local/lib/machina/node_modules/@machina/server/bundle/machinad\\.cjs" "\\$@"$`, "m"));
   // The logrotate file rotates what the init script writes and has it send SIGHUP; logrotate
   // itself accepts it (--debug: parse and report, touch nothing).
   const logrotate = fs.readFileSync(path.join(stage, "etc/logrotate.d/machina"), "utf8");

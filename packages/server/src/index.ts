@@ -12,3 +12,5 @@ export { runCall } from "./augeas/host/host-calls.js";
 export { createLogger } from "./logger.js";
 // How the systemd backend names a loaded unit's D-Bus object, checked against a real systemd.
 export { unitObjectPath } from "./service/systemd-backend.js";
+// Stack traces mapped to the sources when logged (instead of node's --enable-source-maps).
+export { loggedStack } from "./stack-trace.js";

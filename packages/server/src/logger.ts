@@ -2,6 +2,8 @@
  * The daemon's diagnostic log (not the audit log): human-readable lines on
  * stderr. Internal exceptions are written here in full and never sent to clients.
  */
+import { loggedStack } from "./stack-trace.js";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -18,7 +20,7 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   const emit = (lvl: LogLevel, message: string, extra?: unknown) => {
     if (RANK[lvl] < threshold) return;
     let line = `machinad[${process.pid}] ${lvl}: ${message}`;
-    if (extra instanceof Error) line += `\n${extra.stack ?? extra.message}`;
+    if (extra instanceof Error) line += `\n${loggedStack(extra)}`;
     else if (extra !== undefined) line += ` ${JSON.stringify(extra)}`;
     write(line + "\n");
   };

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
+import { MACHINAD_NODE_FLAGS } from "@machina/server/node-flags";
 import type { Sandbox } from "./sandbox.js";
 import { waitFor } from "./wait.js";
 
@@ -149,7 +150,9 @@ export function daemonArgs(sandbox: Sandbox, options: DaemonOptions = {}): strin
 export function spawnDaemon(sandbox: Sandbox, options: DaemonOptions = {}): DaemonProcess {
   const argv = daemonArgs(sandbox, options);
   const [file, ...prefix] = [...(options.through ?? []), process.execPath];
-  const child = spawn(file, [...prefix, options.program ?? MACHINAD, ...argv], {
+  // As the installed wrapper runs it (MACHINAD_NODE_FLAGS); another program given instead runs as it is.
+  const nodeFlags = options.program === undefined ? MACHINAD_NODE_FLAGS : [];
+  const child = spawn(file, [...prefix, ...nodeFlags, options.program ?? MACHINAD, ...argv], {
     stdio: ["ignore", "pipe", "pipe"],
     env: cleanEnv(options.env),
   });

@@ -13,6 +13,7 @@ import type { Logger, LogLevel } from "../../logger.js";
 import { AugeasLocalRuntime } from "../local-runtime.js";
 import { runCall } from "./host-calls.js";
 import type { HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
+import { loggedStack } from "../../stack-trace.js";
 
 try {
   if (!fs.fstatSync(3).isSocket()) throw new Error("fd 3 is not a socket");
@@ -23,7 +24,7 @@ try {
 const channel = new net.Socket({ fd: 3, readable: true, writable: true });
 const send = (message: HostReply | HostLogLine) => channel.write(JSON.stringify(message) + "\n");
 const log = (level: LogLevel) => (message: string, extra?: unknown) => {
-  const detail = extra instanceof Error ? `\n${extra.stack ?? extra.message}` : extra !== undefined ? ` ${JSON.stringify(extra)}` : "";
+  const detail = extra instanceof Error ? `\n${loggedStack(extra)}` : extra !== undefined ? ` ${JSON.stringify(extra)}` : "";
   send({ log: { level, message: message + detail } });
 };
 const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
+import { MACHINAD_NODE_FLAGS } from "../../node-flags.js";
 
 /** The host's entry beside this module: set by the bundler (scripts/bundle.mjs) to its bundle's name. */
 declare const __MACHINA_HOST_MAIN__: string | undefined;
@@ -38,9 +39,9 @@ const slot = globalThis as { [PRESTARTED]?: HostProcess | undefined };
 
 /** Starts a host process; it waits on fd 3 for its first request (the policy, which names the root). */
 export function spawnHostProcess(): HostProcess {
-  // Source maps as the daemon has them (machinad's installed wrapper turns them on).
+  // The daemon's own node options, and source maps if someone runs the daemon with them.
   const sourceMaps = process.execArgv.filter((a) => a === "--enable-source-maps");
-  const node = [process.execPath, ...sourceMaps, `--max-old-space-size=${HOST_HEAP_MB}`, HOST_MAIN];
+  const node = [process.execPath, ...MACHINAD_NODE_FLAGS, ...sourceMaps, `--max-old-space-size=${HOST_HEAP_MB}`, HOST_MAIN];
   const argv = PRLIMIT ? [PRLIMIT, `--data=${HOST_DATA_MB * 1024 * 1024}`, "--", ...node] : node;
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "inherit", "pipe"] });
   return { child, withoutPrlimit: !PRLIMIT };
