@@ -2,7 +2,8 @@
  * Invariant 7, "nothing is lost":
  * - a file changed on disk between load and save → `conflict`, nothing
  *   written, the other writer's bytes kept;
- * - a session that ends unsaved leaves nothing pending for the next one;
+ * - a session that ends unsaved leaves nothing pending for the next one, and
+ *   the next session sees what changed on disk since the last one;
  * - a value libaugeas cannot write (a newline) fails the save with an
  *   `augeas` error naming the file, and the file is unchanged;
  * - regressions: a file rewritten within the same second as the daemon's last
@@ -78,6 +79,27 @@ test("a session that ends unsaved leaves nothing pending for the next session", 
     assert.deepEqual((await m.augeas.save()).files, []);
   });
   suite.sandbox.assertUnchanged(before);
+});
+
+test("after a session that only read, another writer's change made well after the load — in place, its mtime set back — is what the next session sees", async () => {
+  const file = suite.sandbox.path("/etc/hostname");
+  await withClient(suite.sandbox, async (m) => {
+    assert.deepEqual(await m.augeas.get({ path: "/files/etc/hostname/hostname" }), { value: "panel" });
+  });
+  // Past the window in which the daemon parses a file again whatever its change time says.
+  await new Promise((r) => setTimeout(r, 300));
+  const before = fs.statSync(file);
+  const fd = fs.openSync(file, "r+");
+  fs.writeSync(fd, "quiet\n", 0);
+  fs.closeSync(fd);
+  fs.utimesSync(file, before.atime, before.mtime);
+  try {
+    await withClient(suite.sandbox, async (m) => {
+      assert.deepEqual(await m.augeas.get({ path: "/files/etc/hostname/hostname" }), { value: "quiet" });
+    });
+  } finally {
+    suite.sandbox.write("/etc/hostname", "panel\n");
+  }
 });
 
 test("a value containing a newline fails the save with an augeas error naming the file; nothing is written", async () => {

@@ -17,7 +17,7 @@ import type { AugeasSection } from "../augeas-section.js";
 import { validatorAllowanceMs } from "../save-validators.js";
 import type { WorkspaceFile } from "../workspace.js";
 import type { HistoryOptions } from "../local-runtime.js";
-import type { CallOutcome, HostFault, HostLogLine, HostReply, HostRequest } from "./host-protocol.js";
+import { TREE_READS, type CallOutcome, type HostFault, type HostLogLine, type HostReply, type HostRequest } from "./host-protocol.js";
 import { HOST_HEAP_MB, takeHostProcess } from "./host-process.js";
 import { DEFAULT_HISTORY_DIR, DEFAULT_HISTORY_MAX_BYTES } from "../history-store.js";
 import { newTagKey } from "../file-tag.js";
@@ -61,6 +61,10 @@ export class AugeasHost {
   private loaded: Promise<void> = Promise.resolve();
   /** Set by close(): no host is started after it (a session may still end on its way out). */
   private closed = false;
+  /** The files are to be reloaded before the next call (a session started). */
+  private resetDue = false;
+  /** A call other than a read ran since the last reset (TREE_READS). */
+  private touched = false;
   /** The key of file tags, drawn once per daemon start and given to every host (file-tag.ts). */
   private readonly tagKey = newTagKey().toString("base64");
 
@@ -93,14 +97,22 @@ export class AugeasHost {
     return this.files;
   }
 
+  /**
+   * The files are reloaded before the session's first call, in the same
+   * write as the call: a session that never calls augeas.* (a panel that only
+   * restarts a service, a client that only connects) never wakes the host,
+   * and one that does wakes it once.
+   */
   sessionStarted(): void {
-    this.reset();
+    this.resetDue = true;
   }
 
   sessionEnded(): void {
     // A call still running belongs to a session that is gone: end it with its process.
     if (this.host && [...this.host.waiting.values()].some((w) => w.isCall)) this.restart("the session ended while a call was running");
-    else this.reset();
+    // Pending edits are dropped now, not at the next session's first call; after reads alone there are none.
+    else if (this.touched) this.reset();
+    this.resetDue = true;
   }
 
   /** The daemon is stopping: a call in progress gets STOP_GRACE_MS to finish, then the host is killed. */
@@ -133,6 +145,8 @@ export class AugeasHost {
       if (this.host === host && !WRITES_FILES.has(method)) this.restart(`the client hung up during ${method}`);
     };
     caller.hungUp.addEventListener("abort", hungUp);
+    if (this.resetDue) this.reset();
+    if (!TREE_READS.has(method)) this.touched = true;
     try {
       const peer = { pid: caller.peer.pid, uid: caller.peer.uid, gid: caller.peer.gid };
       const reply = await this.request(host, { op: "call", method, params, call: { id: call.id, time: call.time, peer } });
@@ -148,6 +162,8 @@ export class AugeasHost {
 
   private reset(): void {
     if (this.closed) return;
+    this.resetDue = false;
+    this.touched = false;
     const host = this.live();
     this.loaded = this.request(host, { op: "reset" }).then(
       (reply) => void ("files" in reply && (this.files = reply.files)),

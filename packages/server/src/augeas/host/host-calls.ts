@@ -9,7 +9,7 @@ import { Fault } from "../../faults.js";
 import type { Logger } from "../../logger.js";
 import { localEntry } from "../augeas-methods.js";
 import type { AugeasLocalRuntime } from "../local-runtime.js";
-import type { CallOutcome, HostCallIdentity, HostFault } from "./host-protocol.js";
+import { TREE_READS, type CallOutcome, type HostCallIdentity, type HostFault } from "./host-protocol.js";
 import { clientMessageText } from "../client-path.js";
 
 /**
@@ -31,14 +31,7 @@ export function runCall(rt: AugeasLocalRuntime, method: string, params: unknown,
   return outcome.finally(() => callDone(rt, method));
 }
 
-/**
- * The methods that only read the tree. After any other call, whatever it did
- * or failed to do, the next session's reset parses every file again; after
- * these it may keep the tree of files unchanged on disk (workspace.ts,
- * unchangedSinceLoad). A method missing here only makes that reset slower.
- */
-const TREE_READS: ReadonlySet<string> = new Set(["augeas.get", "augeas.match", "augeas.history"]);
-
+/** After any call but a read (TREE_READS), the next reset parses the files again. */
 function callDone(rt: AugeasLocalRuntime, method: string): void {
   rt.runningCall(undefined);
   if (!TREE_READS.has(method) && rt.hasPolicy) rt.workspace.touched();

@@ -10,6 +10,16 @@ import type { WorkspaceFile } from "../workspace.js";
 import type { HistoryOptions } from "../local-runtime.js";
 import type { HistoryPeer } from "../history-store.js";
 
+/**
+ * The methods that only read the tree. After any other call, whatever it did
+ * or failed to do, the tree may differ from the files: the host parses them
+ * again at the next reset (workspace.ts, unchangedSinceLoad), and the daemon
+ * resets when such a session ends. After these alone a session leaves
+ * nothing to drop, and a reset may keep the tree of files unchanged on disk.
+ * A method missing here only makes resets slower.
+ */
+export const TREE_READS: ReadonlySet<string> = new Set(["augeas.get", "augeas.match", "augeas.history"]);
+
 /** Which call a `call` request is: what its audit line says of it (a save's history entry is keyed by it). */
 export interface HostCallIdentity {
   /** The call's audit id (audit.ts newAuditId). */
@@ -35,7 +45,12 @@ export type HostRequest =
       /** The key of file tags (file-tag.ts), base64: drawn once by the daemon, so tags survive a host restart. */
       tagKey: string;
     }
-  /** A session started or ended: reload the files, drop pending edits; answered with the files and their problems. */
+  /**
+   * Drop pending edits and reload the files (those unchanged since a load
+   * that only reads followed are kept); answered with the files and their
+   * problems. Sent before a session's first call and when a session that
+   * did more than read ends.
+   */
   | { id: number; op: "reset" }
   /** One `augeas.*` call, its params already checked against the vocabulary's schema. */
   | { id: number; op: "call"; method: string; params: unknown; call: HostCallIdentity };
