@@ -20,11 +20,11 @@ export interface Started {
 }
 
 /**
- * Spawns `node FILE ARGS…` and resolves once `ready` matches what it wrote on
+ * Spawns `node [NODEFLAGS…] FILE ARGS…` and resolves once `ready` matches what it wrote on
  * `stream`; rejects if it exits first.
  */
-export function startNode(file: string, args: string[], stream: "stdout" | "stderr", ready: RegExp): Promise<Started> {
-  const child = spawn(process.execPath, [file, ...args], { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() });
+export function startNode(file: string, args: string[], stream: "stdout" | "stderr", ready: RegExp, nodeFlags: readonly string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, [...nodeFlags, file, ...args], { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() });
   live.add(child);
   let out = "";
   let err = "";

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "@machina/client";
+import { MACHINAD_NODE_FLAGS } from "@machina/server/node-flags";
 import { daemonArgs, MACHINAD } from "../harness/daemon.js";
 import type { Sandbox } from "../harness/sandbox.js";
 import type { BenchSize, ScenarioResult } from "./results.js";
@@ -31,7 +32,8 @@ export async function coldstart(sandbox: Sandbox, size: BenchSize): Promise<Scen
   const rss: number[] = [];
   for (let i = 0; i < size.processRuns; i++) {
     const t0 = process.hrtime.bigint();
-    const daemon = await startNode(MACHINAD, daemonArgs(sandbox), "stderr", / info: listening on /);
+    // As the installed wrapper starts it.
+    const daemon = await startNode(MACHINAD, daemonArgs(sandbox), "stderr", / info: listening on /, MACHINAD_NODE_FLAGS);
     try {
       const m = await connect({ socket: sandbox.socket, secretFile: sandbox.secretFile });
       try {
