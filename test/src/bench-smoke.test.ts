@@ -27,6 +27,7 @@ const FIELDS: Record<(typeof SCENARIOS)[number], string[]> = {
   "broker.get.rtt": ["p50_us", "p99_us", "ops_per_s"],
   "broker.get.pipelined": ["ops_per_s"],
   "broker.setsave.rtt": ["p50_us", "p99_us", "ops_per_s"],
+  "c.setsave": ["p50_us", "p99_us", "ops_per_s"],
   "broker.handshake": ["p50_us", "p99_us", "ops_per_s"],
   "augtool.get": ["p50_us", "p99_us"],
   coldstart: ["p50_us", "p99_us", "rss_mb"],

@@ -57,6 +57,7 @@ export function ratios(results: Results): Ratio[] {
     ratio("augtool.print.careful / panel.hosts (p50)", p50(results, "augtool.print.careful") / p50(results, "panel.hosts"), "×"),
     ratio("augeas.get.host − augeas.get.inprocess (p50): what the host process adds to a call", (p50(results, "augeas.get.host") - p50(results, "augeas.get.inprocess")) / 1000, "ms"),
     ratio("augeas.get.thread − augeas.get.inprocess (p50): what a worker thread would add instead", (p50(results, "augeas.get.thread") - p50(results, "augeas.get.inprocess")) / 1000, "ms"),
+    ratio("broker.setsave.rtt − c.setsave (p50): what machinad adds to libaugeas' own set + save", (p50(results, "broker.setsave.rtt") - p50(results, "c.setsave")) / 1000, "ms"),
     ratio("augtool.get / broker.get.rtt (p50): a click, by augtool vs through the broker", p50(results, "augtool.get") / p50(results, "broker.get.rtt"), "×"),
     ratio("augtool.get / broker.handshake (p50): even with a new session per click", p50(results, "augtool.get") / p50(results, "broker.handshake"), "×"),
   ];

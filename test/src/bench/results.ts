@@ -28,6 +28,7 @@ export const SCENARIOS = [
   "broker.get.rtt",
   "broker.get.pipelined",
   "broker.setsave.rtt",
+  "c.setsave",
   "broker.handshake",
   "augtool.get",
   "coldstart",

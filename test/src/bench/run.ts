@@ -10,7 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { FULL, QUICK, SCENARIOS, type Results } from "./results.js";
 import { benchSandbox } from "./bench-sandbox.js";
-import { cGet } from "./c-get.js";
+import { cGet, cSetSave } from "./c-get.js";
 import { bindingScenarios } from "./binding.js";
 import { echoScenarios } from "./echo.js";
 import { hostScenarios } from "./augeas-host.js";
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   };
   try {
     await step("c.get", () => void (results["c.get"] = cGet(sandbox.root, size)));
+    await step("c.setsave", () => void (results["c.setsave"] = cSetSave(sandbox.root, size)));
     await step("binding.get, binding.match", () => {
       const b = bindingScenarios(sandbox.root, size);
       results["binding.get"] = b.get;
