@@ -23,7 +23,7 @@
 //
 // Left out of the bundles, loaded from node_modules: the two native addons (their .node files,
 // found by package name) and dbus-next (imported only when the systemd backend connects).
-// Each file has a source map beside it (machinad's wrappers run node with --enable-source-maps),
+// Each file has a source map beside it (machinad maps the stack traces it logs with them, stack-trace.ts),
 // which a user's debugger can follow in an installed package too (embedForeignSources).
 //
 // Usage: node scripts/bundle.mjs   (scripts/build.mjs runs it)

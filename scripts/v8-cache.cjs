@@ -5,7 +5,8 @@
 // V8, other flags: Debian's node 18 running a package built on node 20) is rejected by V8
 // itself, and the program is then compiled as usual. Node applies source maps only to what
 // its own loader loads, so with --enable-source-maps the program is require()d instead.
-// (machinad is not loaded this way: its stack traces, in its log, keep their source maps.)
+// (machinad is not loaded this way: at a cold start it waits for its Augeas host's node start,
+// not for its own compile; README, "Performance".)
 const fs = require("node:fs");
 const path = require("node:path");
 const vm = require("node:vm");

@@ -11,7 +11,8 @@
  * to the pending entry itself, which its private map does not give. The map
  * below is the whole of that bookkeeping.
  */
-import net from "node:net";
+import type net from "node:net";
+import { nodeNet } from "./builtins.js";
 import { DEFAULT_MAX_LINE_BYTES, FramingError, LineDecoder, encodeLine } from "@machina/protocol";
 import { ConnectionError, MachinaError, callTimeoutError, errorFromWire } from "./errors.js";
 
@@ -75,7 +76,7 @@ export async function openSocket(socketPath: string, signal?: AbortSignal): Prom
 
 function openSocketOnce(socketPath: string, signal?: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.createConnection({ path: socketPath });
+    const socket = nodeNet().createConnection({ path: socketPath });
     const onAbort = (): void => {
       socket.destroy();
       reject(new ConnectionError(`could not connect to ${socketPath}: timed out`));

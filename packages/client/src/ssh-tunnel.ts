@@ -16,7 +16,8 @@
  * this user would also pass — is why the local end is trusted; the handshake
  * still proves the far end knows the secret.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { nodeChildProcess } from "./builtins.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -150,7 +151,7 @@ export class SshTunnel {
     this.socketPath = path.join(dir, "machina.sock");
     this.label = `${remoteSocket} on ${destination} (through ssh)`;
     // The secret never reaches ssh: not in its arguments, not in its environment (nothing is added).
-    this.child = spawn("ssh", [...args, "-L", `${this.socketPath}:${remoteSocket}`, "--", host], {
+    this.child = nodeChildProcess().spawn("ssh", [...args, "-L", `${this.socketPath}:${remoteSocket}`, "--", host], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     this.child.stderr!.setEncoding("utf8").on("data", (s: string) => {

@@ -17,7 +17,14 @@
  * `timingSafeEqual`. Nonces, keys and proofs travel as standard base64 with
  * padding. See README.md for test vectors.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createRequire } from "node:module";
+
+// node:crypto is loaded when the first handshake needs it, not when the
+// package is imported: loading it is ~5 ms of every program that imports
+// @machina/client (a panel's start, each `machina` run), most of which only
+// connect later, if at all.
+let crypto: typeof import("node:crypto") | undefined;
+const nodeCrypto = (): typeof import("node:crypto") => (crypto ??= createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto"));
 
 /** The protocol version this package speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -37,7 +44,7 @@ export const SERVER_PROOF_DOMAIN = "machina/1 server proof";
 
 /** HMAC-SHA-512 (RFC 2104). */
 export function hmacSha512(key: Uint8Array, message: Uint8Array): Uint8Array {
-  const mac = createHmac("sha512", key).update(message).digest();
+  const mac = nodeCrypto().createHmac("sha512", key).update(message).digest();
   return new Uint8Array(mac.buffer, mac.byteOffset, mac.byteLength);
 }
 
@@ -62,17 +69,17 @@ export function serverProof(key: Uint8Array, clientNonce: Uint8Array, serverNonc
 
 /** Constant-time comparison of two proofs; false when their lengths differ. */
 export function proofsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
+  return a.length === b.length && a.length > 0 && nodeCrypto().timingSafeEqual(a, b);
 }
 
 /** A fresh nonce from the system's CSPRNG. */
 export function newNonce(): Uint8Array {
-  return new Uint8Array(randomBytes(NONCE_BYTES));
+  return new Uint8Array(nodeCrypto().randomBytes(NONCE_BYTES));
 }
 
 /** A fresh random key. */
 export function generateKey(): Uint8Array {
-  return new Uint8Array(randomBytes(KEY_BYTES));
+  return new Uint8Array(nodeCrypto().randomBytes(KEY_BYTES));
 }
 
 /** Standard base64 with padding. */
