@@ -77,9 +77,13 @@ channel.on("data", (chunk: string) => {
 /** Answers every complete request in `buffered`, in order, until one must wait. */
 function serve(): void {
   let start = 0;
-  // Answers to requests that came together leave together (pipelined calls),
-  // but none waits behind a slow one: the daemon starts a request's time
-  // limit when the answer before it arrives.
+  // Answers to calls that came together leave together (pipelined calls),
+  // but none waits long behind a slow one: the daemon starts a request's
+  // time limit when the answer before it arrives. The answer to a reset or a
+  // policy, whose own limit is the long one of loading files, leaves at once:
+  // held back behind a slow call sent with it (a session's first call comes
+  // in the same write as the session's reset), it would leave that call
+  // running under the loading limit instead of --call-timeout.
   channel.cork();
   let corkedAt = performance.now();
   try {
@@ -87,7 +91,8 @@ function serve(): void {
       const line = buffered.slice(start, end);
       start = end + 1;
       if (orphaned()) process.exit(0);
-      const reply = handle(JSON.parse(line) as HostRequest);
+      const request = JSON.parse(line) as HostRequest;
+      const reply = handle(request);
       if (reply instanceof Promise) {
         waitingFor = reply.then((r) => {
           // The daemon died while the call waited: nobody is left to answer.
@@ -99,7 +104,7 @@ function serve(): void {
         return;
       }
       send(reply);
-      if (performance.now() - corkedAt > 1) {
+      if (request.op !== "call" || performance.now() - corkedAt > 1) {
         channel.uncork();
         channel.cork();
         corkedAt = performance.now();
