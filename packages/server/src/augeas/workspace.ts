@@ -84,7 +84,7 @@ const LOAD_ATTEMPTS = 5;
 /** How close to a load a file's change time must be to make a reset parse it again (see unchangedSinceLoad). */
 const RACY_NS = 100_000_000n;
 
-/** The fingerprints a completed load was taken from, and when (wall clock, ns, as file times are). */
+/** The fingerprints a completed load was taken from, and when libaugeas had read the files (wall clock, ns, as file times are). */
 interface LoadedFiles {
   at: bigint;
   files: Map<string, Fingerprint>;
@@ -170,6 +170,8 @@ export class AugeasWorkspace {
     for (let attempt = 1; ; attempt++) {
       const before = this.fingerprints();
       this.reloadTree();
+      // Before the fingerprints below: a write after a file's second fingerprint is later than this.
+      const loadedAt = wallClockNs();
       const snapshots = new Map<string, FileSnapshot>();
       const unsettled: string[] = [];
       for (const [file, wf] of this.files) {
@@ -185,7 +187,7 @@ export class AugeasWorkspace {
           this.logger.warn(`${file} kept changing on disk while it was being loaded (${attempt} times); saving it is a conflict until the next session`);
         }
         this.snapshots = snapshots;
-        if (unsettled.length === 0) this.loadedAs = { at: wallClockNs(), files: new Map([...this.files.keys()].flatMap((f) => (before.has(f) ? [[f, before.get(f)!]] : []))) };
+        if (unsettled.length === 0) this.loadedAs = { at: loadedAt, files: new Map([...this.files.keys()].flatMap((f) => (before.has(f) ? [[f, before.get(f)!]] : []))) };
         return;
       }
       this.logger.debug(`${unsettled.join(", ")} changed on disk while being loaded; loading again`);
