@@ -276,7 +276,8 @@ test("the tunnel dropping is a connection error; ssh is gone, and the next conne
   );
   assert.ok(m.closed);
   await assertNoTunnelLeft();
-  assert.equal(fs.existsSync(path.dirname(tunnel.localSocket)), false, "the private directory is removed");
+  // The client removes it once it has seen ssh exit, which may be a moment after ssh is gone from /proc.
+  await waitFor(() => !fs.existsSync(path.dirname(tunnel.localSocket)), "the private directory to be removed");
 
   const again = await connect(sshOptions());
   assert.deepEqual(await again.augeas.get({ path: "/files/etc/hostname/hostname" }), { value: sandbox.read("/etc/hostname").trim() });
