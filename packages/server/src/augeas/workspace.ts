@@ -187,7 +187,7 @@ export class AugeasWorkspace {
           this.logger.warn(`${file} kept changing on disk while it was being loaded (${attempt} times); saving it is a conflict until the next session`);
         }
         this.snapshots = snapshots;
-        if (unsettled.length === 0) this.loadedAs = { at: loadedAt, files: new Map([...this.files.keys()].flatMap((f) => (before.has(f) ? [[f, before.get(f)!]] : []))) };
+        if (unsettled.length === 0) this.loadedAs = { at: loadedAt, files: before };
         return;
       }
       this.logger.debug(`${unsettled.join(", ")} changed on disk while being loaded; loading again`);
